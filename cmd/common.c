@@ -1,0 +1,80 @@
+/* cmd/common.c — steps every command shares (see cmd.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+#include "argv.h"
+#include "cmd.h"
+#include "err.h"
+#include "hub.h"
+#include "log.h"
+#include "xalloc.h"
+
+int cmd_fail(int result, const char *msg)
+{
+	oc_error("%s", msg);
+	return oc_exit_code(result);
+}
+
+struct oc_ep *cmd_endpoint(const char *url, const struct oc_cfg *cfg, enum oc_role role,
+			   int *status)
+{
+	struct oc_ep *ep;
+	char err[512];
+	int r = oc_ep_create(url, cfg, role, &ep, err, sizeof(err));
+	if (r) {
+		*status = cmd_fail(r, err);
+		return NULL;
+	}
+	return ep;
+}
+
+struct oc_ep *cmd_stdio(const struct oc_cfg *cfg, int *status)
+{
+	return cmd_endpoint("-", cfg, OC_ROLE_CLIENT, status);
+}
+
+struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, struct oc_ep *conn, char *err,
+				size_t errlen)
+{
+	char *url;
+	if (cfg->exec_shell) {
+		char *q = oc_argv_quote(cfg->exec_shell);
+		url = xasprintf("exec:/bin/sh -c %s", q);
+		free(q);
+	} else {
+		url = xasprintf("exec:%s", cfg->exec);
+	}
+	struct oc_cfg ecfg;
+	oc_cfg_copy(&ecfg, cfg);
+	/* A connection wired to a child is a byte pipe, like ncat -e, unless --framing says. */
+	if (!ecfg.framing)
+		ecfg.framing = OC_FRAMING_RAW + 1;
+	struct oc_ep *ep = NULL;
+	int r = oc_ep_create(url, &ecfg, OC_ROLE_CLIENT, &ep, err, errlen);
+	oc_cfg_release(&ecfg);
+	free(url);
+	if (r)
+		return NULL;
+	if (conn && conn->peer[0]) {
+		ep->ctx = oc_msg_new();
+		oc_msg_set_str(ep->ctx, OC_F_PEER, conn->peer);
+	}
+	return ep;
+}
+
+struct oc_ep *cmd_aggregate(struct oc_ep *ep, bool echo)
+{
+	if (oc_ep_listens(ep) && oc_ep_has(ep, OC_AF_CONNS))
+		return oc_hub_new(ep, echo);
+	return ep;
+}
+
+int cmd_check_options(struct oc_ep *const *eps, int n)
+{
+	char err[512];
+	if (oc_ep_unused_global_kv(eps, n, err, sizeof(err)))
+		return cmd_fail(OC_EUSAGE, err);
+	return 0;
+}

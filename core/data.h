@@ -1,0 +1,16 @@
+/* core/data.h — whole-file reads and the -d/--data argument.
+ *
+ * -d DATA is the exact bytes of one message; "@FILE" reads FILE, "@-" reads all of stdin
+ * (before the loop starts, like curl). */
+#ifndef OC_DATA_H
+#define OC_DATA_H
+
+#include <stddef.h>
+
+/* Read a whole file ("-" for stdin) into a new buffer. Returns 0, or -errno. */
+int oc_read_file(const char *path, char **out, size_t *len);
+
+/* The bytes -d DATA stands for, in a new buffer. Returns 0, or OC_EIO with err set. */
+int oc_data_load(const char *spec, char **out, size_t *len, char *err, size_t errlen);
+
+#endif

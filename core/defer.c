@@ -1,0 +1,73 @@
+/* core/defer.c — see defer.h. */
+#include "defer.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+static uv_idle_t idle;
+static bool idle_inited;
+static struct oc_defer *head, **tail = &head;
+
+static void run_pending(uv_idle_t *h)
+{
+	/* Take the list as it is now: work scheduled while running goes to the next turn, so a
+	 * node that reschedules itself cannot starve the loop. */
+	struct oc_defer *list = head;
+	head = NULL;
+	tail = &head;
+	while (list) {
+		struct oc_defer *d = list;
+		list = d->next;
+		d->next = NULL;
+		d->pending = false;
+		d->fn(d);
+	}
+	if (!head)
+		uv_idle_stop(h);
+}
+
+void oc_defer_init(struct oc_defer *d, void (*fn)(struct oc_defer *d))
+{
+	d->fn = fn;
+	d->next = NULL;
+	d->pending = false;
+}
+
+void oc_defer_schedule(struct oc_defer *d)
+{
+	if (d->pending)
+		return;
+	if (!idle_inited) {
+		uv_idle_init(uv_default_loop(), &idle);
+		idle_inited = true;
+	}
+	d->pending = true;
+	d->next = NULL;
+	*tail = d;
+	tail = &d->next;
+	uv_idle_start(&idle, run_pending);
+}
+
+void oc_defer_cancel(struct oc_defer *d)
+{
+	if (!d->pending)
+		return;
+	for (struct oc_defer **p = &head; *p; p = &(*p)->next) {
+		if (*p == d) {
+			*p = d->next;
+			if (tail == &d->next)
+				tail = p;
+			break;
+		}
+	}
+	d->pending = false;
+	d->next = NULL;
+}
+
+void oc_defer_shutdown(void)
+{
+	if (idle_inited && !uv_is_closing((uv_handle_t *)&idle)) {
+		uv_idle_stop(&idle);
+		uv_close((uv_handle_t *)&idle, NULL);
+	}
+}

@@ -1,0 +1,78 @@
+/* core/log.c — stderr output. Each line is built in one buffer and written with one write(2)
+ * so lines from a busy run never interleave mid-line. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct oc_logcfg oc_log;
+
+static void log_line(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "omnicat: %s", prefix);
+	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w; /* nowhere left to report a failing stderr */
+}
+
+void oc_error(const char *fmt, ...)
+{
+	if (oc_log.silent && !oc_log.show_error)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_line("", fmt, ap);
+	va_end(ap);
+}
+
+void oc_notice(const char *fmt, ...)
+{
+	if (oc_log.silent)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_line("", fmt, ap);
+	va_end(ap);
+}
+
+void oc_verbose(const char *fmt, ...)
+{
+	if (!oc_log.verbose)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_line("* ", fmt, ap);
+	va_end(ap);
+}
+
+void oc_trace_bytes(const char *who, const char *what, const void *data, size_t len)
+{
+	if (!oc_log.trace)
+		return;
+	const unsigned char *p = data;
+	size_t shown = len > 256 ? 256 : len;
+	char out[8192];
+	size_t o = (size_t)snprintf(out, sizeof(out), "omnicat: = %s %s %zu bytes\n", who, what, len);
+	for (size_t i = 0; i < shown && o < sizeof(out) - 100; i += 16) {
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "  %04zx ", i);
+		for (size_t j = 0; j < 16; j++)
+			o += (size_t)(i + j < shown ? snprintf(out + o, sizeof(out) - o, " %02x", p[i + j])
+						    : snprintf(out + o, sizeof(out) - o, "   "));
+		out[o++] = ' ';
+		out[o++] = ' ';
+		for (size_t j = 0; j < 16 && i + j < shown; j++)
+			out[o++] = (p[i + j] >= 0x20 && p[i + j] < 0x7f) ? (char)p[i + j] : '.';
+		out[o++] = '\n';
+	}
+	if (shown < len)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "  ... %zu more bytes\n", len - shown);
+	ssize_t w = write(STDERR_FILENO, out, o);
+	(void)w;
+}

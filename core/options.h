@@ -1,0 +1,124 @@
+/* core/options.h — one option grammar for the whole tool (DESIGN §4).
+ *
+ * Options are data: each row of a table names the option, its short letter (which means the
+ * same in every command), its argument type, where the value goes and which commands take it.
+ * The same rows produce the parser, `--help`, and `--list-options` (which the man-page and
+ * completion tests compare against man/ and completions/). Adapters contribute their own rows
+ * (struct oc_adopt in adapter.h); those land as key=value pairs on the endpoint, exactly like
+ * `--opt key=value` and adapter options in a URL query.
+ *
+ * Scope (relay): an option written after a URL applies to that endpoint only; options before
+ * the first URL apply to both endpoints where they make sense. Run-scoped options (-c, -m, -v,
+ * --jsonl...) apply to the whole run wherever they are written. */
+#ifndef OC_OPTIONS_H
+#define OC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "framing.h"
+
+/* Commands, as bits, for the rows' cmds field. */
+enum {
+	OC_CMD_CLIENT = 1 << 0,
+	OC_CMD_SERVER = 1 << 1,
+	OC_CMD_PUB = 1 << 2,
+	OC_CMD_SUB = 1 << 3,
+	OC_CMD_RELAY = 1 << 4,
+	OC_CMD_ALL = 0x1f,
+};
+
+enum oc_argtype {
+	OC_ARG_FLAG,    /* no argument: sets true */
+	OC_ARG_COUNTER, /* no argument: each use adds one (-v -v) */
+	OC_ARG_STR,     /* a string */
+	OC_ARG_LIST,    /* a string, repeatable (adapters: each use adds a key=value pair) */
+	OC_ARG_COUNT,   /* a positive integer */
+	OC_ARG_SECS,    /* seconds, decimal, > 0 */
+	OC_ARG_FRAMING, /* a framing name */
+	OC_ARG_KV,      /* key=value for --opt */
+};
+
+enum oc_scope {
+	OC_SCOPE_RUN, /* the whole run */
+	OC_SCOPE_EP,  /* the endpoint it follows (relay), or every endpoint */
+};
+
+/* Adapter options given on the command line, in the URL query, or with --opt. */
+struct oc_kv {
+	char *key;   /* option name */
+	char *value; /* "1" for flags */
+	bool global; /* given before/around every URL: an endpoint that does not know it ignores it */
+};
+
+/* Everything the options set. Zero means "not given" for every field. */
+struct oc_cfg {
+	/* run scope */
+	long count;             /* -c: stop after N messages out of the URL */
+	double timeout;         /* -m: whole-run limit, seconds */
+	double idle;            /* --idle: stop after this much silence */
+	double connect_timeout; /* --connect-timeout */
+	int verbose;            /* -v count */
+	bool silent;            /* -s */
+	bool show_error;        /* -S */
+	bool trace;             /* --trace */
+	bool jsonl;             /* --jsonl: stdin/stdout carry the envelope */
+	bool echo;              /* --echo: a server sends each message back to its sender */
+	const char *output;     /* -o FILE instead of stdout */
+	const char *format;     /* --format */
+	const char *data;       /* -d: one message instead of stdin (@file, @-) */
+	const char *exec;       /* --exec CMD (argv split, no shell) */
+	const char *exec_shell; /* --exec-shell CMD (/bin/sh -c) */
+	/* endpoint scope */
+	int framing;            /* --framing: enum oc_framing + 1; 0 = default */
+	bool reconnect;         /* --reconnect */
+	bool ipv4, ipv6;        /* -4 / -6 */
+	struct oc_kv *kv;       /* adapter options */
+	size_t nkv;             /* entries in kv */
+};
+
+struct oc_option {
+	const char *lname;           /* long name without "--" */
+	char sname;                  /* short letter, or 0 */
+	enum oc_argtype type;        /* argument */
+	enum oc_scope scope;         /* run or endpoint */
+	size_t off, size;            /* offset and size of the field in struct oc_cfg */
+	unsigned cmds;               /* OC_CMD_* that take it */
+	const char *argname;         /* "N", "FILE"... for help */
+	const char *help;            /* one line */
+};
+
+/* The core option table, terminated by a row with lname NULL. */
+extern const struct oc_option oc_options[];
+
+#define OC_MAX_URLS 2
+
+/* Result of parsing one command line. */
+struct oc_args {
+	struct oc_cfg run;                 /* run scope, and endpoint scope given globally */
+	const char *urls[OC_MAX_URLS];     /* positional URLs */
+	struct oc_cfg ep[OC_MAX_URLS];     /* per-URL options (copies of run plus local ones) */
+	int nurls;                         /* URLs seen */
+	bool help;                         /* -h / --help seen */
+};
+
+/* Parse argv (after the command name) for command cmd (OC_CMD_*). Adapter options are looked
+ * up in every registered adapter. Returns 0, or OC_EUSAGE with a one-line reason in err. */
+int oc_args_parse(struct oc_args *a, unsigned cmd, int argc, char **argv, char *err, size_t errlen);
+void oc_args_release(struct oc_args *a);
+
+/* Adapter option lookups on a configuration (last one given wins). */
+const char *oc_cfg_kv(const struct oc_cfg *c, const char *key);
+void oc_cfg_add_kv(struct oc_cfg *c, const char *key, const char *value, bool global);
+void oc_cfg_copy(struct oc_cfg *dst, const struct oc_cfg *src);
+void oc_cfg_release(struct oc_cfg *c);
+
+/* Parse seconds ("1", "0.5"): 0 and *out, or -1. */
+int oc_parse_secs(const char *s, double *out);
+
+/* Print the options that command cmd takes, for --help (core rows, then adapter rows). */
+void oc_options_help(unsigned cmd);
+/* Print every long and short option, one per line ("--count" / "-c"), for the doc checks. */
+void oc_options_list(void);
+
+#endif

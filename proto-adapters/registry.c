@@ -1,0 +1,81 @@
+/* proto-adapters/registry.c — every URL scheme omnicat knows, and the adapter behind it.
+ *
+ * Adding a protocol: write proto-adapters/<family>.c exporting oc_adapter_<family>, add its
+ * rows here (one per scheme spelling) and its line in oc_adapters[], then its man section,
+ * tests and completion entries. A scheme whose adapter is not built yet keeps a NULL adapter:
+ * users get "support not built in" (exit 4), not "unknown scheme" (exit 3). */
+#include <string.h>
+
+#include "adapter.h"
+
+extern const struct oc_adapter oc_adapter_stdio;
+extern const struct oc_adapter oc_adapter_socket;
+extern const struct oc_adapter oc_adapter_udp;
+extern const struct oc_adapter oc_adapter_fifo;
+extern const struct oc_adapter oc_adapter_exec;
+extern const struct oc_adapter oc_adapter_file;
+extern const struct oc_adapter oc_adapter_dir;
+
+#define A OC_URL_AUTHORITY
+#define T OC_URL_TOPIC
+#define H OC_URL_HOSTLIST
+#define P OC_URL_PATH
+#define L OC_SF_LISTEN
+#define Q OC_SF_PEER_QUERY
+
+const struct oc_scheme oc_schemes[] = {
+	{ "stdio", &oc_adapter_stdio, OC_URL_NONE, 0, "standard input and output (also '-')" },
+	{ "tcp", &oc_adapter_socket, A, 0, "TCP connection: tcp://host:port" },
+	{ "tcp-listen", &oc_adapter_socket, A, L, "TCP listener: tcp-listen://[host]:port" },
+	{ "udp", &oc_adapter_udp, A, 0, "UDP datagrams to host:port: udp://host:port" },
+	{ "udp-listen", &oc_adapter_udp, A, L, "UDP listener: udp-listen://[host]:port" },
+	{ "unix", &oc_adapter_socket, P, 0, "unix stream socket: unix:/path" },
+	{ "unix-listen", &oc_adapter_socket, P, L, "unix socket listener: unix-listen:/path" },
+	{ "fifo", &oc_adapter_fifo, P, 0, "named pipe, created if missing: fifo:/path" },
+	{ "exec", &oc_adapter_exec, OC_URL_COMMAND, 0, "child process's stdin/stdout: exec:CMD ARGS" },
+	{ "file", &oc_adapter_file, P, 0, "file: read (sub, --follow) or append (pub): file:/path" },
+	{ "dir", &oc_adapter_dir, P, 0, "spool directory, one file per message: dir:/path" },
+	/* Known, not built yet (later work). */
+	{ "http", NULL, A, Q, "HTTP" },
+	{ "https", NULL, A, Q, "HTTP over TLS" },
+	{ "http-listen", NULL, A, L | Q, "HTTP server" },
+	{ "ws", NULL, A, Q, "WebSocket" },
+	{ "wss", NULL, A, Q, "WebSocket over TLS" },
+	{ "ws-listen", NULL, A, L | Q, "WebSocket server" },
+	{ "sse", NULL, A, Q, "Server-Sent Events" },
+	{ "sses", NULL, A, Q, "Server-Sent Events over TLS" },
+	{ "tls", NULL, A, 0, "TLS stream" },
+	{ "tls-listen", NULL, A, L, "TLS listener" },
+	{ "mqtt", NULL, T, 0, "MQTT" },
+	{ "mqtts", NULL, T, 0, "MQTT over TLS" },
+	{ "coap", NULL, A, Q, "CoAP" },
+	{ "coaps", NULL, A, Q, "CoAP over DTLS" },
+	{ "grpc", NULL, A, 0, "gRPC" },
+	{ "grpcs", NULL, A, 0, "gRPC over TLS" },
+	{ "graphql", NULL, A, Q, "GraphQL over HTTP" },
+	{ "amqp", NULL, A, 0, "AMQP 0-9-1" },
+	{ "amqps", NULL, A, 0, "AMQP over TLS" },
+	{ "nats", NULL, A, 0, "NATS" },
+	{ "kafka", NULL, H, 0, "Kafka" },
+	{ "redis", NULL, A, 0, "Redis pub/sub" },
+	{ "redis+stream", NULL, A, 0, "Redis streams" },
+	{ "zmq+tcp", NULL, A, 0, "ZeroMQ" },
+	{ "shm", NULL, P, 0, "POSIX shared memory" },
+	{ "mq", NULL, P, 0, "POSIX message queue" },
+	{ "sqlite", NULL, P, 0, "SQLite table as a queue" },
+	{ "postgres", NULL, A, 0, "PostgreSQL LISTEN/NOTIFY" },
+	{ 0 },
+};
+
+const struct oc_adapter *const oc_adapters[] = {
+	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_udp,  &oc_adapter_fifo,
+	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  NULL,
+};
+
+const struct oc_scheme *oc_scheme_find(const char *name)
+{
+	for (const struct oc_scheme *s = oc_schemes; s->name; s++)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
