@@ -24,6 +24,14 @@ CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -DOC_VERSION='"$(VERSION)"' -Icore -Ipro
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
 
+# Quiet by default; `make V=1` shows the commands.
+V ?= 0
+ifeq ($(V),0)
+Q = @
+else
+Q =
+endif
+
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC  := $(wildcard core/*.c)
@@ -51,11 +59,13 @@ build/san/omnicat: build/san/cmd/main.o $(SAN_OBJ)
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+	@[ "$(V)" = 0 ] && echo "  CC      $<" || true
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SAN_FLAGS) $(WARN) -MMD -MP -c -o $@ $<
+	@[ "$(V)" = 0 ] && echo "  CC san  $<" || true
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SAN_FLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
 build/san/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)

@@ -180,13 +180,37 @@ static int jsonl_frame(struct oc_decoder *d, struct oc_chunk *c, const char *p, 
 
 /* line, nul, jsonl: frames end with delim. Inlined per caller, so the line hot path calls
  * plain_frame directly. */
+/* Batch mode: everything up to the last terminator as one message. Complete frames fit in
+ * the buffer by construction, so only the partial tail is checked against max_frame. */
+static size_t decode_batch(struct oc_decoder *d, struct oc_chunk *c, const char *buf, size_t len,
+			   oc_emit_fn emit, void *ud, char delim, int *rc)
+{
+	const char *last = memrchr(buf, delim, len);
+	if (!last)
+		return 0;
+	size_t n = (size_t)(last - buf) + 1;
+	struct oc_msg *m = oc_msg_new();
+	if (c)
+		oc_msg_set_payload_chunk(m, c, buf, n);
+	else
+		oc_msg_set_payload_copy(m, buf, n);
+	m->framed = (unsigned char)(d->kind + 1);
+	*rc = emit(ud, m);
+	return n;
+}
+
 static inline ssize_t decode_delim(struct oc_decoder *d, struct oc_chunk *c, const char *buf,
 				   size_t len, bool eof, oc_emit_fn emit, void *ud, char delim,
 				   frame_fn frame)
 {
 	size_t off = 0;
 	const char *end;
-	int rc;
+	int rc = 0;
+	if (d->batch && frame == plain_frame) {
+		off = decode_batch(d, c, buf, len, emit, ud, delim, &rc);
+		if (rc)
+			return rc;
+	}
 	while (off < len && (end = memchr(buf + off, delim, len - off)) != NULL) {
 		size_t n = (size_t)(end - (buf + off));
 		if (n > d->max_frame)
@@ -567,7 +591,40 @@ static int encode_csv(struct oc_encoder *e, const struct oc_msg *m, struct oc_io
 	return 0;
 }
 
+static int encode_one(struct oc_encoder *e, const struct oc_msg *m, struct oc_iobatch *b);
+
+/* A batch of frames meeting an encoder of another framing: encode frame by frame. */
+static int encode_split(struct oc_encoder *e, const struct oc_msg *m, struct oc_iobatch *b)
+{
+	char delim = m->framed - 1 == OC_FRAMING_NUL ? '\0' : '\n';
+	struct oc_msg one = *m; /* a read-only view: same metadata, one frame of payload */
+	one.framed = 0;
+	for (const char *p = m->data, *end = m->data + m->len; p < end;) {
+		const char *t = memchr(p, delim, (size_t)(end - p));
+		size_t n = t ? (size_t)(t - p) : (size_t)(end - p);
+		one.data = p;
+		one.len = n;
+		int rc = encode_one(e, &one, b);
+		if (rc)
+			return rc;
+		p += n + 1;
+	}
+	return 0;
+}
+
 int oc_encode(struct oc_encoder *e, const struct oc_msg *m, struct oc_iobatch *b)
+{
+	if (m->framed) {
+		if (!e->fmt && m->framed == e->kind + 1) {
+			oc_iobatch_ref(b, m->data, m->len);
+			return 0;
+		}
+		return encode_split(e, m, b);
+	}
+	return encode_one(e, m, b);
+}
+
+static int encode_one(struct oc_encoder *e, const struct oc_msg *m, struct oc_iobatch *b)
 {
 	if (e->fmt) {
 		oc_format_apply(e->fmt, m, b);

@@ -53,6 +53,9 @@ struct oc_decoder {
 	enum oc_framing kind;     /* framing */
 	size_t max_frame;         /* frames above this are an error (OC_EPROTO) */
 	struct oc_csvstate *csv;  /* csv: parser state, created on first use */
+	bool batch;               /* line/nul: emit each run of whole frames as one message,
+				   * terminators included (msg->framed), for a sink that frames
+				   * the same way — bytes pass with no per-frame work */
 	char err[160];            /* what went wrong, for the caller's one-line message */
 };
 
@@ -78,7 +81,8 @@ void oc_encoder_init(struct oc_encoder *e, enum oc_framing kind, const struct oc
 void oc_encoder_release(struct oc_encoder *e);
 
 /* Append the encoding of m to b. The payload may be referenced, so m must stay alive until
- * the batch is written. Returns 0, or OC_EPROTO when m cannot be framed (a len32 frame over
+ * the batch is written. A batch of frames (m->framed) of this encoder's framing is copied as
+ * is; of another framing it is split and each frame encoded. Returns 0, or OC_EPROTO when m cannot be framed (a len32 frame over
  * 4 GiB). */
 int oc_encode(struct oc_encoder *e, const struct oc_msg *m, struct oc_iobatch *b);
 

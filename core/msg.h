@@ -65,6 +65,8 @@ struct oc_msg {
 	int status;                   /* HTTP-like status when OC_MSG_STATUS */
 	int qos;                      /* delivery guarantee when OC_MSG_QOS */
 	bool retain;                  /* retained / last-value, when OC_MSG_RETAIN */
+	unsigned char framed;         /* 0, or 1 + the framing whose whole frames, terminators
+				       * included, the payload holds (batches between streams) */
 	int64_t ts_ms;                /* wall-clock ms since the epoch when it arrived; 0 unset */
 	void (*on_done)(struct oc_msg *m, void *arg); /* called once, at the final unref */
 	void *done_arg;               /* argument for on_done */

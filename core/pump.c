@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "stream.h"
 #include "xalloc.h"
 
 enum dir_state { DIR_OFF, DIR_OPEN, DIR_ENDING, DIR_DONE };
@@ -230,6 +231,15 @@ static void pump_stop(struct oc_task *t)
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
+/* Between two streams of the same line or nul framing, nothing looks at single messages
+ * unless -c counts them or -v logs them: let whole runs of frames through as one message. */
+static void try_batch(struct oc_pump *p, struct dir *d)
+{
+	bool counted = (p->pc.counted & d->bit) && p->run->cfg->count;
+	if (!counted && !oc_log.verbose && oc_stream_batchable(d->src, d->dst))
+		oc_stream_set_batch(d->src, true);
+}
+
 struct oc_pump *oc_pump_new(struct oc_run *run, struct oc_ep *a, struct oc_ep *b,
 			    const struct oc_pump_cfg *pc, oc_pump_done_fn done, void *ud)
 {
@@ -264,6 +274,9 @@ void oc_pump_start(struct oc_pump *p)
 			return;
 		}
 	}
+	for (int i = 0; i < 2; i++)
+		if (p->dir[i].state == DIR_OPEN)
+			try_batch(p, &p->dir[i]);
 	/* Endpoints start paused; only sources of active directions are read. */
 	for (int i = 0; i < 2; i++)
 		if (p->dir[i].state == DIR_OPEN)

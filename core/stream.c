@@ -30,6 +30,20 @@ enum oc_framing oc_stream_framing(const struct oc_ep *ep)
 static void flush_cb(struct oc_defer *d);
 static void fd_read_cb(struct oc_defer *d);
 
+bool oc_stream_batchable(struct oc_ep *src, struct oc_ep *dst)
+{
+	if (!oc_ep_has(src, OC_AF_STREAM) || !oc_ep_has(dst, OC_AF_STREAM))
+		return false;
+	const struct oc_stream *in = src->priv, *out = dst->priv;
+	return (in->dec.kind == OC_FRAMING_LINE || in->dec.kind == OC_FRAMING_NUL) &&
+	       in->dec.kind == out->enc.kind && !out->enc.fmt;
+}
+
+void oc_stream_set_batch(struct oc_ep *src, bool on)
+{
+	((struct oc_stream *)src->priv)->dec.batch = on;
+}
+
 void oc_stream_init(struct oc_stream *s, struct oc_ep *ep, const struct oc_stream_hooks *hooks,
 		    enum oc_framing in, enum oc_framing out, const struct oc_format *fmt,
 		    enum oc_shut shut_mode)

@@ -119,6 +119,11 @@ void oc_stream_resume(struct oc_ep *ep);
 void oc_stream_shutdown(struct oc_ep *ep);
 void oc_stream_close(struct oc_ep *ep);
 
+/* Whether what src reads may reach dst as runs of whole frames (see oc_decoder.batch): both
+ * are streams, src decodes the line or nul framing that dst encodes, with no --format. */
+bool oc_stream_batchable(struct oc_ep *src, struct oc_ep *dst);
+void oc_stream_set_batch(struct oc_ep *src, bool on);
+
 /* The framing an endpoint's stream uses: --framing for it, else line. */
 enum oc_framing oc_stream_framing(const struct oc_ep *ep);
 

@@ -1,0 +1,381 @@
+# tests/e2e/lib.sh — helpers every e2e script sources (bash).
+#
+#   . "$(dirname "$0")/lib.sh"
+#   t_one() { ...; }              # a test body: runs in a subshell with `set -e`, cwd = its
+#   run_test "what it checks" t_one   # own empty temp dir, output logged, processes reaped
+#   done_testing
+#
+# Each run_test prints `ok - DESC` or `not ok - DESC` (tests/run counts those lines); a failing
+# test's log tail follows as `# ` lines. Logs stay in tests/out/SCRIPT/NN-slug.log.
+#
+# Environment: OMNICAT (binary under test, sanitizer build), OMNICAT_REL (optimised build, for
+# memory measurements), OMNICAT_REQUIRE_PEERS=1 (a missing peer program fails instead of
+# skipping). Sanitizer reports of every omnicat run go to files (ASAN_OPTIONS log_path); a test
+# with any such report fails, whatever its assertions said.
+#
+# Rules for tests: never sleep to wait for a condition — use wait_port, wait_file, wait_line,
+# wait_for (bounded polling); every process runs under `timeout`, so a hang fails the test
+# instead of hanging CI; background processes are started with `bg` and killed at the end.
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$LIB_DIR/../.." && pwd)
+SCRIPT_NAME=$(basename "$0" .sh)
+
+if [ -z "${OMNICAT:-}" ]; then
+	if [ -x "$ROOT/build/san/omnicat" ]; then OMNICAT=$ROOT/build/san/omnicat; else OMNICAT=$ROOT/omnicat; fi
+fi
+OMNICAT_REL=${OMNICAT_REL:-$ROOT/omnicat}
+export OMNICAT OMNICAT_REL
+
+# Debian's python3 (fast start, no pyenv shim in the way).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+OUT_DIR=${TEST_OUT_DIR:-$ROOT/tests/out}/$SCRIPT_NAME
+rm -rf "$OUT_DIR"
+mkdir -p "$OUT_DIR"
+
+# Per-command time limits (seconds): foreground commands and background processes.
+T_FG=${T_FG:-30}
+T_BG=${T_BG:-60}
+# Bounded polling: step and limit.
+POLL_STEP=0.05
+POLL_MAX=${POLL_MAX:-10}
+
+SAN_DIR=$OUT_DIR/san
+mkdir -p "$SAN_DIR"
+export ASAN_OPTIONS="detect_leaks=1:log_path=$SAN_DIR/asan:abort_on_error=0${ASAN_OPTIONS_EXTRA:+:$ASAN_OPTIONS_EXTRA}"
+export UBSAN_OPTIONS="print_stacktrace=1:log_path=$SAN_DIR/ubsan"
+export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
+# Children the tests start (socat, python...) are not instrumented; the variables are harmless.
+
+_n_tests=0
+_n_failed=0
+
+# ---- reporting ----------------------------------------------------------------------------
+
+# Within a test: print a diagnostic and fail it (the body runs in a subshell, so exit ends it).
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+note() { echo "# $*" >&2; }
+
+# run_test DESC FUNC [ARGS...]: run FUNC in a fresh temp dir in a subshell with set -e.
+run_test() {
+	local desc=$1
+	shift
+	_n_tests=$((_n_tests + 1))
+	local slug
+	slug=$(printf '%s' "$desc" | tr -c 'A-Za-z0-9' '-' | tr -s '-' | cut -c1-50)
+	local id
+	id=$(printf '%02d-%s' "$_n_tests" "$slug")
+	local log=$OUT_DIR/$id.log
+	T=$OUT_DIR/$id.d
+	rm -rf "$T"
+	mkdir -p "$T"
+	# Sanitizer reports of this test only.
+	local san=$SAN_DIR/$id
+	mkdir -p "$san"
+	(
+		export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan${ASAN_OPTIONS_EXTRA:+:$ASAN_OPTIONS_EXTRA}"
+		export UBSAN_OPTIONS="print_stacktrace=1:log_path=$san/ubsan"
+		_BG_PIDS=()
+		trap '_bg_cleanup' EXIT
+		cd "$T" || exit 1
+		set -e
+		"$@"
+	) >"$log" 2>&1 </dev/null
+	local rc=$?
+	if [ $rc -eq 0 ] && [ -f "$T/.skip" ]; then
+		echo "ok - $desc # SKIP $(cat "$T/.skip")"
+		return 0
+	fi
+	local sanfiles
+	sanfiles=$(find "$san" -type f 2>/dev/null | head -5)
+	if [ -n "$sanfiles" ]; then
+		{
+			echo "---- sanitizer report(s):"
+			for f in $sanfiles; do cat "$f"; done
+		} >>"$log"
+		rc=1
+	fi
+	if [ $rc -eq 0 ]; then
+		echo "ok - $desc"
+	else
+		_n_failed=$((_n_failed + 1))
+		echo "not ok - $desc"
+		echo "#   log: ${log#$ROOT/}"
+		tail -n 40 "$log" | sed 's/^/#   /'
+	fi
+}
+
+# done_testing: summary line for humans; the exit status says whether anything failed.
+done_testing() {
+	echo "# $SCRIPT_NAME: $_n_tests tests, $_n_failed failed"
+	[ "$_n_failed" -eq 0 ]
+}
+
+# skip REASON: end the current test as skipped.
+skip() {
+	echo "$*" >"$T/.skip"
+	exit 0
+}
+
+# require_peer PROG...: the peer programs a test needs. Missing: a failure under
+# OMNICAT_REQUIRE_PEERS=1 (CI, make test), otherwise a skip.
+require_peer() {
+	local p
+	for p in "$@"; do
+		if ! command -v "$p" >/dev/null 2>&1; then
+			if [ "${OMNICAT_REQUIRE_PEERS:-0}" = 1 ]; then
+				fail "peer program '$p' is not installed (OMNICAT_REQUIRE_PEERS=1)"
+			fi
+			skip "peer program '$p' is not installed"
+		fi
+	done
+}
+
+# ---- running things -----------------------------------------------------------------------
+
+# oc ARGS...: the binary under test, bounded by T_FG seconds.
+oc() {
+	timeout -k 5 "$T_FG" "$OMNICAT" "$@"
+}
+
+# oc_rel ARGS...: the optimised build.
+oc_rel() {
+	timeout -k 5 "$T_FG" "$OMNICAT_REL" "$@"
+}
+
+# expect_code N CMD...: run CMD (stdout to ./out, stderr to ./err) and assert its exit status.
+expect_code() {
+	local want=$1
+	shift
+	local rc=0
+	"$@" >out 2>err || rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "---- stdout:" >&2
+		head -c 2000 out >&2
+		echo "---- stderr:" >&2
+		head -c 2000 err >&2
+		fail "'$*' exited with $rc, expected $want"
+	fi
+}
+
+# bg NAME CMD...: start CMD in the background (bounded by T_BG), stdout to NAME.out, stderr to
+# NAME.err, stdin from NAME.in if that exists (a FIFO keeps it open), else /dev/null. The pid
+# is in $NAME_pid... use pid_of NAME.
+bg() {
+	local name=$1
+	shift
+	local in=/dev/null
+	[ -e "$name.in" ] && in=$name.in
+	timeout -k 5 "$T_BG" "$@" <"$in" >"$name.out" 2>"$name.err" &
+	local pid=$!
+	echo "$pid" >".pid.$name"
+	_BG_PIDS+=("$pid")
+}
+
+# bg_direct NAME CMD...: like bg, without the timeout wrapper, so signals reach CMD itself
+# (the caller must make sure it ends: it is killed at the end of the test).
+bg_direct() {
+	local name=$1
+	shift
+	local in=/dev/null
+	[ -e "$name.in" ] && in=$name.in
+	"$@" <"$in" >"$name.out" 2>"$name.err" &
+	local pid=$!
+	echo "$pid" >".pid.$name"
+	_BG_PIDS+=("$pid")
+}
+
+pid_of() { cat ".pid.$1"; }
+
+# wait_exit NAME: wait for a background process and print its exit status (bounded: every
+# bg process runs under timeout).
+wait_exit() {
+	local rc=0
+	wait "$(pid_of "$1")" || rc=$?
+	echo "$rc"
+}
+
+# expect_exit NAME N: the background process NAME ends with status N.
+expect_exit() {
+	local rc
+	rc=$(wait_exit "$1")
+	if [ "$rc" != "$2" ]; then
+		echo "---- $1 stdout:" >&2
+		head -c 2000 "$1.out" >&2
+		echo "---- $1 stderr:" >&2
+		head -c 2000 "$1.err" >&2
+		fail "$1 exited with $rc, expected $2"
+	fi
+}
+
+# running NAME: true while the background process runs.
+running() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
+
+_kill_tree() {
+	local pid=$1 sig=$2 c
+	for c in $(pgrep -P "$pid" 2>/dev/null); do _kill_tree "$c" "$sig"; done
+	kill -"$sig" "$pid" 2>/dev/null || true
+}
+
+_bg_cleanup() {
+	local p
+	set +e
+	for p in "${_BG_PIDS[@]}"; do
+		kill -0 "$p" 2>/dev/null || continue
+		# timeout made itself a process group leader; kill the group, and each descendant in
+		# case the group was not set up yet.
+		kill -TERM -- "-$p" 2>/dev/null
+		_kill_tree "$p" TERM
+	done
+	for p in "${_BG_PIDS[@]}"; do
+		local i
+		for i in $(seq 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL -- "-$p" 2>/dev/null
+			_kill_tree "$p" KILL
+		fi
+		wait "$p" 2>/dev/null
+	done
+}
+
+# ---- waiting (bounded polling, never fixed sleeps) ----------------------------------------
+
+# wait_for CMD...: poll CMD until it succeeds (POLL_MAX seconds, or $WAIT_MAX).
+wait_for() {
+	local max=${WAIT_MAX:-$POLL_MAX}
+	local n=$(awk "BEGIN{print int($max/$POLL_STEP)}") i
+	for ((i = 0; i < n; i++)); do
+		if "$@" 2>/dev/null; then return 0; fi
+		sleep "$POLL_STEP"
+	done
+	"$@" 2>/dev/null && return 0
+	fail "timed out after ${max}s waiting for: $*"
+}
+
+# Port is in LISTEN state (TCP, v4 or v6) — checked in /proc, so no probe connection is made
+# (a probe would be a peer of the server under test).
+tcp_listening() {
+	local hex
+	hex=$(printf ':%04X ' "$1")
+	awk -v p="$hex" '$2 ~ p"$" || index($2" ", p) { if ($4 == "0A") f = 1 } END { exit !f }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+udp_bound() {
+	local hex
+	hex=$(printf ':%04X ' "$1")
+	awk -v p="$hex" 'index($2" ", p) { f = 1 } END { exit !f }' /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
+# A unix socket at PATH is listening (SO_ACCEPTCON in /proc/net/unix).
+unix_listening() {
+	awk -v p="$1" '$NF == p && $4 == "00010000" { f = 1 } END { exit !f }' /proc/net/unix
+}
+
+wait_port() { wait_for tcp_listening "$1"; }
+wait_udp_port() { wait_for udp_bound "$1"; }
+wait_unix() { wait_for unix_listening "$1"; }
+wait_file() { wait_for test -e "$1"; }
+
+# wait_line FILE REGEX: FILE has a line matching the (grep -E) REGEX.
+wait_line() { wait_for grep -qE -- "$2" "$1"; }
+
+# wait_lines FILE N: FILE has at least N lines.
+_has_lines() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
+wait_lines() { wait_for _has_lines "$1" "$2"; }
+
+# wait_size FILE N: FILE has at least N bytes.
+_has_size() { [ -f "$1" ] && [ "$(stat -c %s "$1")" -ge "$2" ]; }
+wait_size() { wait_for _has_size "$1" "$2"; }
+
+# wait_gone NAME: background process NAME has ended.
+_gone() { ! running "$1"; }
+wait_gone() { wait_for _gone "$1"; }
+
+# ---- ports --------------------------------------------------------------------------------
+
+# free_port: a port that is free for both TCP and UDP on 127.0.0.1, chosen by the kernel.
+free_port() {
+	"$PY" - <<'EOF'
+import socket
+for _ in range(50):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close()
+        continue
+    u.close()
+    t.close()
+    print(port)
+    break
+EOF
+}
+
+# ---- assertions ---------------------------------------------------------------------------
+
+# assert_eq WANT GOT [WHAT]
+assert_eq() {
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+# assert_file_eq FILE_WANT FILE_GOT: byte equality, showing a diff when small.
+assert_file_eq() {
+	if ! cmp -s "$1" "$2"; then
+		diff <(head -c 4000 "$1" | od -c | head -40) <(head -c 4000 "$2" | od -c | head -40) >&2 || true
+		fail "'$2' differs from '$1'"
+	fi
+}
+
+# assert_content FILE TEXT: FILE holds exactly TEXT (printf %s, so add \n yourself).
+assert_content() {
+	local want
+	want=$(mktemp -p .)
+	printf '%s' "$2" >"$want"
+	assert_file_eq "$want" "$1"
+	rm -f "$want"
+}
+
+# assert_grep FILE REGEX / assert_no_grep FILE REGEX (grep -E)
+assert_grep() {
+	grep -qE -- "$2" "$1" || {
+		echo "---- $1:" >&2
+		head -c 2000 "$1" >&2
+		fail "'$1' has no line matching '$2'"
+	}
+}
+assert_no_grep() {
+	! grep -qE -- "$2" "$1" || {
+		echo "---- $1:" >&2
+		head -c 2000 "$1" >&2
+		fail "'$1' has a line matching '$2'"
+	}
+}
+
+assert_empty() {
+	[ ! -s "$1" ] || {
+		echo "---- $1:" >&2
+		head -c 2000 "$1" >&2
+		fail "'$1' is not empty"
+	}
+}
+
+# assert_one_line FILE: a git-style error: exactly one line, starting with "omnicat: ".
+assert_one_line_error() {
+	local n
+	n=$(wc -l <"$1")
+	[ "$n" = 1 ] || {
+		cat "$1" >&2
+		fail "'$1' has $n lines, expected one error line"
+	}
+	assert_grep "$1" '^omnicat: '
+}
