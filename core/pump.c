@@ -27,6 +27,7 @@ struct oc_pump {
 	struct oc_pump_cfg pc;   /* behaviour */
 	int result;              /* first error, or 0 */
 	char errmsg[512];        /* its message */
+	bool starting;           /* oc_pump_start() is opening the endpoints */
 	bool ending;             /* closing the endpoints */
 	int nclosed;             /* endpoints whose close finished */
 	oc_pump_done_fn done;    /* owner's callback, or NULL */
@@ -91,6 +92,20 @@ static void on_msg(struct oc_ep *ep, struct oc_msg *m)
 		oc_run_counted(p->run);
 }
 
+/* A source is read only once its sink is ready, so no adapter needs a queue for messages
+ * written before it connected. */
+static void on_ready(struct oc_ep *ep)
+{
+	struct oc_pump *p = ep->owner;
+	if (p->starting)
+		return; /* oc_pump_start() resumes once both are open */
+	for (int i = 0; i < 2; i++) {
+		struct dir *d = &p->dir[i];
+		if (d->dst == ep && d->state == DIR_OPEN && !d->waiting)
+			oc_ep_resume(d->src);
+	}
+}
+
 static void on_drain(struct oc_ep *ep)
 {
 	struct oc_pump *p = ep->owner;
@@ -98,7 +113,7 @@ static void on_drain(struct oc_ep *ep)
 		struct dir *d = &p->dir[i];
 		if (d->dst == ep && d->waiting) {
 			d->waiting = false;
-			if (d->state == DIR_OPEN)
+			if (d->state == DIR_OPEN && (ep->flags & OC_EPF_READY))
 				oc_ep_resume(d->src);
 		}
 	}
@@ -188,6 +203,7 @@ static void on_closed(struct oc_ep *ep)
 }
 
 static const struct oc_ep_events pump_events = {
+	.ready = on_ready,
 	.msg = on_msg,
 	.drain = on_drain,
 	.eof = on_eof,
@@ -262,23 +278,27 @@ struct oc_pump *oc_pump_new(struct oc_run *run, struct oc_ep *a, struct oc_ep *b
 
 void oc_pump_start(struct oc_pump *p)
 {
+	p->starting = true;
 	for (int i = 0; i < 2; i++) {
 		struct oc_ep *ep = p->ep[i];
 		if (ep->flags & OC_EPF_OPENED)
 			continue;
 		int r = oc_ep_open(ep);
 		if (r) {
+			p->starting = false;
 			set_result(p, r, ep->errmsg);
 			p->dir[0].state = p->dir[1].state = DIR_DONE;
 			check_end(p);
 			return;
 		}
 	}
+	p->starting = false;
 	for (int i = 0; i < 2; i++)
 		if (p->dir[i].state == DIR_OPEN)
 			try_batch(p, &p->dir[i]);
-	/* Endpoints start paused; only sources of active directions are read. */
+	/* Endpoints start paused; only sources of active directions are read, once their sink
+	 * is ready (on_ready does it for sinks that become ready later). */
 	for (int i = 0; i < 2; i++)
-		if (p->dir[i].state == DIR_OPEN)
+		if (p->dir[i].state == DIR_OPEN && (p->dir[i].dst->flags & OC_EPF_READY))
 			oc_ep_resume(p->dir[i].src);
 }

@@ -92,11 +92,15 @@ static void sock_unref(struct udp_sock *s)
 
 static void recv_update(struct udp_sock *s);
 
+/* u->paused is what the owner asked for; it counts in the socket's npaused once the socket
+ * exists. */
 static void set_paused(struct udp_ep *u, bool paused)
 {
-	if (!u->sock || u->paused == paused)
+	if (u->paused == paused)
 		return;
 	u->paused = paused;
+	if (!u->sock)
+		return;
 	u->sock->npaused += paused ? 1 : (unsigned)-1;
 	recv_update(u->sock);
 }
@@ -242,9 +246,10 @@ static void udp_write(struct oc_ep *ep, struct oc_msg *m)
 		return;
 	}
 	if (m->len > max) {
+		size_t len = m->len;
 		oc_ep_dropped(ep, m);
 		oc_ep_fail(ep, OC_EFAIL, "message of %zu bytes is larger than a datagram to '%s' "
-			   "can be (%zu bytes)", m->len, u->where, max);
+			   "can be (%zu bytes)", len, u->where, max);
 		return;
 	}
 	const struct sockaddr *to = u->is_peer ? (const struct sockaddr *)&u->addr : NULL;
@@ -305,10 +310,8 @@ static void on_resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 		return;
 	}
 	oc_verbose("%s '%s'", oc_ep_listens(ep) ? "listening on" : "sending to", u->where);
-	if (!oc_ep_listens(ep)) {
-		u->paused = true; /* until resumed */
-		u->sock->npaused = 1;
-	}
+	if (!oc_ep_listens(ep))
+		u->sock->npaused = u->paused;
 	recv_update(u->sock);
 	oc_ep_ready(ep);
 }
@@ -320,6 +323,7 @@ static int udp_open(struct oc_ep *ep)
 	const char *host = oc_ep_listens(ep) ? oc_listen_host(ep) : url->host;
 	u->ep = ep;
 	u->res.data = u;
+	u->paused = true; /* every endpoint starts paused */
 	oc_url_hostport(host, url->port, u->where, sizeof(u->where));
 	int r = oc_resolve_start(&u->res, host, url->port, SOCK_DGRAM, ep->cfg, oc_ep_listens(ep),
 				 on_resolved);
@@ -357,7 +361,7 @@ static void udp_close(struct oc_ep *ep)
 	}
 	struct udp_sock *s = u->sock;
 	if (s) {
-		set_paused(u, false);
+		set_paused(u, false); /* no longer holds the socket's receiving back */
 		if (u->is_peer)
 			peer_unlink(u);
 		else

@@ -165,8 +165,8 @@ expect_code() {
 }
 
 # bg NAME CMD...: start CMD in the background (bounded by T_BG), stdout to NAME.out, stderr to
-# NAME.err, stdin from NAME.in if that exists (a FIFO keeps it open), else /dev/null. The pid
-# is in $NAME_pid... use pid_of NAME.
+# NAME.err, stdin from NAME.in if that exists (a FIFO keeps it open), else /dev/null.
+# `pid_of NAME` gives its pid (the timeout wrapper's, which forwards signals).
 bg() {
 	local name=$1
 	shift
@@ -261,16 +261,15 @@ wait_for() {
 # Port is in LISTEN state (TCP, v4 or v6) — checked in /proc, so no probe connection is made
 # (a probe would be a peer of the server under test).
 tcp_listening() {
-	local hex
-	hex=$(printf ':%04X ' "$1")
-	awk -v p="$hex" '$2 ~ p"$" || index($2" ", p) { if ($4 == "0A") f = 1 } END { exit !f }' \
+	awk -v p="$(printf ':%04X' "$1")" \
+		'substr($2, length($2) - 4) == p && $4 == "0A" { f = 1 } END { exit !f }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 udp_bound() {
-	local hex
-	hex=$(printf ':%04X ' "$1")
-	awk -v p="$hex" 'index($2" ", p) { f = 1 } END { exit !f }' /proc/net/udp /proc/net/udp6 2>/dev/null
+	awk -v p="$(printf ':%04X' "$1")" \
+		'substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' \
+		/proc/net/udp /proc/net/udp6 2>/dev/null
 }
 
 # A unix socket at PATH is listening (SO_ACCEPTCON in /proc/net/unix).
