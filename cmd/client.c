@@ -9,8 +9,9 @@
 
 int cmd_client(struct cmd_ctx *c)
 {
-	const struct oc_cfg *cfg = &c->args.ep[0];
+	struct oc_cfg *cfg = &c->args.ep[0];
 	int status = 0;
+	cmd_exec_framing(cfg);
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_CLIENT, &status);
 	if (!url)
 		return status;

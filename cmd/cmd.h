@@ -40,6 +40,9 @@ struct oc_ep *cmd_endpoint(const char *url, const struct oc_cfg *cfg, enum oc_ro
 			   int *status);
 /* The stdio endpoint ("-") with cfg (reads -d instead of stdin when given). */
 struct oc_ep *cmd_stdio(const struct oc_cfg *cfg, int *status);
+/* With --exec, a connection wired to a child is a byte pipe both ways (ncat -e): raw
+ * framing unless --framing was given. */
+void cmd_exec_framing(struct oc_cfg *cfg);
 /* An endpoint running --exec / --exec-shell for a connection (ctx: its peer), or NULL. */
 struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, struct oc_ep *conn, char *err,
 				size_t errlen);

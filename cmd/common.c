@@ -35,6 +35,12 @@ struct oc_ep *cmd_stdio(const struct oc_cfg *cfg, int *status)
 	return cmd_endpoint("-", cfg, OC_ROLE_CLIENT, status);
 }
 
+void cmd_exec_framing(struct oc_cfg *cfg)
+{
+	if ((cfg->exec || cfg->exec_shell) && !cfg->framing)
+		cfg->framing = OC_FRAMING_RAW + 1;
+}
+
 struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, struct oc_ep *conn, char *err,
 				size_t errlen)
 {
@@ -46,14 +52,8 @@ struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, struct oc_ep *conn, ch
 	} else {
 		url = xasprintf("exec:%s", cfg->exec);
 	}
-	struct oc_cfg ecfg;
-	oc_cfg_copy(&ecfg, cfg);
-	/* A connection wired to a child is a byte pipe, like ncat -e, unless --framing says. */
-	if (!ecfg.framing)
-		ecfg.framing = OC_FRAMING_RAW + 1;
 	struct oc_ep *ep = NULL;
-	int r = oc_ep_create(url, &ecfg, OC_ROLE_CLIENT, &ep, err, errlen);
-	oc_cfg_release(&ecfg);
+	int r = oc_ep_create(url, cfg, OC_ROLE_CLIENT, &ep, err, errlen);
 	free(url);
 	if (r)
 		return NULL;

@@ -15,8 +15,9 @@ static struct oc_ep *make_exec(void *ud, struct oc_ep *conn, char *err, size_t e
 
 int cmd_server(struct cmd_ctx *c)
 {
-	const struct oc_cfg *cfg = &c->args.ep[0];
+	struct oc_cfg *cfg = &c->args.ep[0];
 	int status = 0;
+	cmd_exec_framing(cfg);
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_SERVER, &status);
 	if (!url)
 		return status;

@@ -166,51 +166,59 @@ expect_code() {
 
 # bg NAME CMD...: start CMD in the background (bounded by T_BG), stdout to NAME.out, stderr to
 # NAME.err, stdin from NAME.in if that exists (a FIFO keeps it open), else /dev/null.
-# `pid_of NAME` gives its pid (the timeout wrapper's, which forwards signals).
-bg() {
-	local name=$1
-	shift
+# `oc` and `oc_rel` may start CMD. `pid_of NAME` gives its pid (the timeout wrapper's, which
+# forwards signals).
+_bg_start() {
+	local name=$1 limit=$2
+	shift 2
 	local in=/dev/null
 	[ -e "$name.in" ] && in=$name.in
-	timeout -k 5 "$T_BG" "$@" <"$in" >"$name.out" 2>"$name.err" &
+	case $1 in
+	oc) set -- "$OMNICAT" "${@:2}" ;;
+	oc_rel) set -- "$OMNICAT_REL" "${@:2}" ;;
+	esac
+	if [ "$limit" = 0 ]; then
+		"$@" <"$in" >"$name.out" 2>"$name.err" &
+	else
+		timeout -k 5 "$limit" "$@" <"$in" >"$name.out" 2>"$name.err" &
+	fi
 	local pid=$!
 	echo "$pid" >".pid.$name"
 	_BG_PIDS+=("$pid")
 }
+bg() {
+	local name=$1
+	shift
+	_bg_start "$name" "$T_BG" "$@"
+}
 
 # bg_direct NAME CMD...: like bg, without the timeout wrapper, so signals reach CMD itself
-# (the caller must make sure it ends: it is killed at the end of the test).
+# (it is killed at the end of the test at the latest).
 bg_direct() {
 	local name=$1
 	shift
-	local in=/dev/null
-	[ -e "$name.in" ] && in=$name.in
-	"$@" <"$in" >"$name.out" 2>"$name.err" &
-	local pid=$!
-	echo "$pid" >".pid.$name"
-	_BG_PIDS+=("$pid")
+	_bg_start "$name" 0 "$@"
 }
 
 pid_of() { cat ".pid.$1"; }
 
-# wait_exit NAME: wait for a background process and print its exit status (bounded: every
-# bg process runs under timeout).
+# wait_exit NAME: wait for a background process; its exit status lands in $EXIT_STATUS
+# (bounded: every bg process runs under timeout). Not in a $(...): the process is not a child
+# of that subshell.
 wait_exit() {
-	local rc=0
-	wait "$(pid_of "$1")" || rc=$?
-	echo "$rc"
+	EXIT_STATUS=0
+	wait "$(pid_of "$1")" || EXIT_STATUS=$?
 }
 
 # expect_exit NAME N: the background process NAME ends with status N.
 expect_exit() {
-	local rc
-	rc=$(wait_exit "$1")
-	if [ "$rc" != "$2" ]; then
+	wait_exit "$1"
+	if [ "$EXIT_STATUS" != "$2" ]; then
 		echo "---- $1 stdout:" >&2
 		head -c 2000 "$1.out" >&2
 		echo "---- $1 stderr:" >&2
 		head -c 2000 "$1.err" >&2
-		fail "$1 exited with $rc, expected $2"
+		fail "$1 exited with $EXIT_STATUS, expected $2"
 	fi
 }
 

@@ -28,10 +28,10 @@ t_cmd_help() {
 		expect_code 0 oc $c --help
 		assert_file_eq help.$c out
 	done
-	assert_grep help.server -- '--echo'
-	assert_grep help.client -- '--exec '
-	assert_no_grep help.sub -- '--echo'
-	assert_grep help.sub -- '--follow'
+	assert_grep help.server '--echo'
+	assert_grep help.client '--exec '
+	assert_no_grep help.sub '--echo'
+	assert_grep help.sub '--follow'
 	expect_code 2 oc help nosuchcommand
 	assert_one_line_error err
 	assert_grep err "nosuchcommand"
