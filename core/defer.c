@@ -1,4 +1,7 @@
-/* core/defer.c — see defer.h. */
+/* core/defer.c — see defer.h.
+ *
+ * The idle handle is only active while work is pending; an inactive handle does not keep the
+ * loop alive, so it is never closed (it lives in static storage for the whole process). */
 #include "defer.h"
 
 #include <stddef.h>
@@ -62,12 +65,4 @@ void oc_defer_cancel(struct oc_defer *d)
 	}
 	d->pending = false;
 	d->next = NULL;
-}
-
-void oc_defer_shutdown(void)
-{
-	if (idle_inited && !uv_is_closing((uv_handle_t *)&idle)) {
-		uv_idle_stop(&idle);
-		uv_close((uv_handle_t *)&idle, NULL);
-	}
 }

@@ -18,7 +18,5 @@ struct oc_defer {
 void oc_defer_init(struct oc_defer *d, void (*fn)(struct oc_defer *d));
 void oc_defer_schedule(struct oc_defer *d);
 void oc_defer_cancel(struct oc_defer *d);
-/* Close the idle handle (at the end of the run, so the loop can stop). */
-void oc_defer_shutdown(void);
 
 #endif

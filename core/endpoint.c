@@ -506,11 +506,20 @@ void oc_ep_fail(struct oc_ep *ep, int err, const char *fmt, ...)
 	oc_defer_schedule(&ep->err_later);
 }
 
-void oc_ep_closed(struct oc_ep *ep)
+static void closed_later(struct oc_defer *d)
 {
+	struct oc_ep *ep = (struct oc_ep *)((char *)d - offsetof(struct oc_ep, closed_later));
 	if (ep->ev && ep->ev->closed)
 		ep->ev->closed(ep);
 	ep_free(ep);
+}
+
+/* The closed event comes on the next loop turn, never inside oc_ep_close(): an owner closing
+ * several endpoints (or a pump closing both of its own) must not be freed under its feet. */
+void oc_ep_closed(struct oc_ep *ep)
+{
+	oc_defer_init(&ep->closed_later, closed_later);
+	oc_defer_schedule(&ep->closed_later);
 }
 
 void oc_ep_set_peer(struct oc_ep *ep, const char *peer)

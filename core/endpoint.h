@@ -49,7 +49,9 @@ struct oc_ep_events {
 	void (*error)(struct oc_ep *ep);                     /* failed: ep->err, ep->errmsg */
 	void (*accept)(struct oc_ep *lst, struct oc_ep *c);  /* OC_AF_CONNS: a new connection;
 							      * the callee must set its events */
-	void (*closed)(struct oc_ep *ep);                    /* closed; freed after return */
+	void (*closed)(struct oc_ep *ep);                    /* closed (always on a later loop
+							      * turn than oc_ep_close); freed
+							      * after return */
 };
 
 /* Parsed URL, scheme and options, shared by a listener and the connections it accepts. */
@@ -89,6 +91,7 @@ struct oc_ep {
 					   * request): --exec passes its metadata on; or NULL */
 	uv_timer_t *connect_timer;        /* --connect-timeout while not ready, or NULL */
 	struct oc_defer err_later;        /* delivers the error event */
+	struct oc_defer closed_later;     /* delivers the closed event, then frees */
 	void *priv;                       /* adapter state (ad->priv_size bytes) */
 };
 

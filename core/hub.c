@@ -337,10 +337,8 @@ static void hub_close(struct oc_ep *self)
 	for (unsigned i = 0; i < h->npending; i++)
 		oc_ep_dropped(self, h->pending[i]);
 	h->npending = 0;
-	for (struct peer *p = h->peers, *next; p; p = next) {
-		next = p->next; /* closing may free p at once */
+	for (struct peer *p = h->peers; p; p = p->next)
 		oc_ep_close(p->ep);
-	}
 	if (h->lst)
 		oc_ep_close(h->lst);
 	maybe_closed(h);

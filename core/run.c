@@ -42,7 +42,6 @@ static void close_handles(struct oc_run *r)
 	uv_close((uv_handle_t *)&r->timeout, NULL);
 	uv_close((uv_handle_t *)&r->idle, NULL);
 	oc_defer_cancel(&r->stop_later);
-	oc_defer_shutdown();
 	/* The grace timer stays: unreferenced, it never keeps the loop alive, but it ends a loop
 	 * that something else (a stuck resolver request) would keep going. */
 	if (!uv_is_active((uv_handle_t *)&r->grace))
