@@ -95,7 +95,8 @@ void oc_msg_take_payload(struct oc_msg *m, char *heap, size_t len)
 	m->len = len;
 }
 
-char *oc_msg_alloc(struct oc_msg *m, size_t len)
+/* Arena allocation tied to the message's lifetime. */
+static char *msg_alloc(struct oc_msg *m, size_t len)
 {
 	len = (len + 7) & ~(size_t)7; /* keep pointer alignment for callers storing structs */
 	if (m->inl_used + len <= sizeof(m->inl)) {
@@ -119,7 +120,7 @@ char *oc_msg_alloc(struct oc_msg *m, size_t len)
 
 static const char *arena_strdup(struct oc_msg *m, const char *s, size_t len)
 {
-	char *p = oc_msg_alloc(m, len + 1);
+	char *p = msg_alloc(m, len + 1);
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
@@ -166,21 +167,6 @@ void oc_msg_set_retain(struct oc_msg *m, bool retain)
 {
 	m->retain = retain;
 	m->flags |= OC_MSG_RETAIN;
-}
-
-void oc_msg_copy_meta(struct oc_msg *dst, const struct oc_msg *src)
-{
-	for (int f = 0; f < OC_F_COUNT; f++)
-		if (src->f[f])
-			oc_msg_set_str(dst, f, src->f[f]);
-	for (unsigned i = 0; i < src->nhdrs; i++)
-		oc_msg_add_header(dst, src->hdrs[i].name, strlen(src->hdrs[i].name),
-				  src->hdrs[i].value, strlen(src->hdrs[i].value));
-	dst->flags |= src->flags & (OC_MSG_STATUS | OC_MSG_QOS | OC_MSG_RETAIN | OC_MSG_ROUTE);
-	dst->status = src->status;
-	dst->qos = src->qos;
-	dst->retain = src->retain;
-	dst->ts_ms = src->ts_ms;
 }
 
 struct oc_chunk *oc_chunk_new(size_t cap)

@@ -95,10 +95,6 @@ static inline void oc_msg_set_str(struct oc_msg *m, enum oc_field f, const char 
 {
 	oc_msg_set(m, f, s, strlen(s));
 }
-static inline const char *oc_msg_get(const struct oc_msg *m, enum oc_field f)
-{
-	return m->f[f];
-}
 void oc_msg_add_header(struct oc_msg *m, const char *name, size_t nlen, const char *value,
 		       size_t vlen);
 /* First header named name (case-insensitive), or NULL. */
@@ -106,11 +102,6 @@ const char *oc_msg_header(const struct oc_msg *m, const char *name);
 void oc_msg_set_status(struct oc_msg *m, int status);
 void oc_msg_set_qos(struct oc_msg *m, int qos);
 void oc_msg_set_retain(struct oc_msg *m, bool retain);
-/* Copy every field, header and flag of src (not the payload) into dst. */
-void oc_msg_copy_meta(struct oc_msg *dst, const struct oc_msg *src);
-
-/* Arena allocation tied to the message's lifetime (for adapters building metadata). */
-char *oc_msg_alloc(struct oc_msg *m, size_t len);
 
 /* Read chunks. oc_chunk_new() of the standard size reuses freed chunks. */
 #define OC_CHUNK_SIZE (128 * 1024)

@@ -248,6 +248,8 @@ int oc_url_parse(const char *s, enum oc_urlform form, struct oc_url *u, char *er
 	case OC_URL_NONE:
 		if (strcmp(s, "-") && strcmp(s, "stdio:"))
 			return fail(err, errlen, s, "stdio takes no address");
+		free(u->display);
+		u->display = xstrdup("stdio"); /* reads better in messages than "-" */
 		return 0;
 	}
 	return fail(err, errlen, s, "unknown form");
