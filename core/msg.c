@@ -15,7 +15,7 @@ struct oc_msg_block {
 };
 
 /* Recycled messages and standard-size chunks. Bounded so a burst does not pin memory. */
-#define MSG_CACHE_MAX 4096
+#define MSG_CACHE_MAX 32768
 #define CHUNK_CACHE_MAX 16
 static struct oc_msg *msg_free;
 static unsigned msg_free_n;
