@@ -50,12 +50,14 @@ UNIT_BIN := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRC))
 all: omnicat
 
 omnicat: build/rel/cmd/main.o $(REL_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	@[ "$(V)" = 0 ] && echo "  LD      $@" || true
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 san: build/san/omnicat
 
 build/san/omnicat: build/san/cmd/main.o $(SAN_OBJ)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
+	@[ "$(V)" = 0 ] && echo "  LD san  $@" || true
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -69,7 +71,8 @@ build/san/%.o: %.c
 
 build/san/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS) $(SAN_FLAGS) $(WARN) -o $@ $< $(SAN_OBJ) $(LDLIBS_ALL)
+	@[ "$(V)" = 0 ] && echo "  LD test $@" || true
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS) $(SAN_FLAGS) $(WARN) -o $@ $< $(SAN_OBJ) $(LDLIBS_ALL)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -117,10 +117,9 @@ static void csv_state_free(struct oc_csvstate *st)
 
 void oc_decoder_init(struct oc_decoder *d, enum oc_framing kind, size_t max_frame)
 {
+	memset(d, 0, sizeof(*d));
 	d->kind = kind;
 	d->max_frame = max_frame ? max_frame : OC_FRAME_MAX_DEFAULT; /* 0: the default */
-	d->csv = NULL;
-	d->err[0] = '\0';
 }
 
 void oc_decoder_release(struct oc_decoder *d)

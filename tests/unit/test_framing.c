@@ -583,6 +583,48 @@ static void test_batching(void)
 	oc_iobatch_release(&b);
 }
 
+/* Decoder batch mode: whole lines pass as one framed message; the partial tail waits. An
+ * encoder of the same framing writes the run as is; of another framing it splits it. */
+static void test_frame_runs(void)
+{
+	struct oc_decoder d;
+	struct msgs ms = {0};
+	const char in[] = "a\nbb\nccc\ntail";
+	oc_decoder_init(&d, OC_FRAMING_LINE, 0);
+	d.batch = true;
+	size_t cut = sizeof(in) - 1;
+	CHECK_EQ_INT(feed(&d, in, sizeof(in) - 1, &cut, 1, &ms), 0);
+	oc_decoder_release(&d);
+	CHECK_EQ_INT(ms.n, 2); /* the run of three lines, then "tail" at EOF */
+	if (ms.n == 2) {
+		CHECK_EQ_MEM(ms.v[0]->data, ms.v[0]->len, "a\nbb\nccc\n", 9);
+		CHECK_EQ_INT(ms.v[0]->framed, OC_FRAMING_LINE + 1);
+		CHECK_EQ_MEM(ms.v[1]->data, ms.v[1]->len, "tail", 4);
+		CHECK_EQ_INT(ms.v[1]->framed, 0);
+
+		struct oc_encoder e;
+		struct oc_iobatch b;
+		size_t len;
+		oc_iobatch_init(&b);
+		oc_encoder_init(&e, OC_FRAMING_LINE, NULL);
+		CHECK_EQ_INT(oc_encode(&e, ms.v[0], &b), 0);
+		CHECK_EQ_INT(oc_encode(&e, ms.v[1], &b), 0);
+		char *out = flatten(&b, &len);
+		CHECK_EQ_MEM(out, len, "a\nbb\nccc\ntail\n", 14);
+		free(out);
+		oc_encoder_release(&e);
+		oc_iobatch_reset(&b);
+		oc_encoder_init(&e, OC_FRAMING_LEN32, NULL);
+		CHECK_EQ_INT(oc_encode(&e, ms.v[0], &b), 0);
+		out = flatten(&b, &len);
+		CHECK_EQ_MEM(out, len, "\0\0\0\1a\0\0\0\2bb\0\0\0\3ccc", 18);
+		free(out);
+		oc_encoder_release(&e);
+		oc_iobatch_release(&b);
+	}
+	msgs_clear(&ms);
+}
+
 static void test_iobatch(void)
 {
 	struct oc_iobatch b;
@@ -628,6 +670,7 @@ int main(void)
 	test_csv_encode();
 	test_encoders();
 	test_batching();
+	test_frame_runs();
 	test_iobatch();
 	oc_msg_cache_release();
 	UNIT_END("test_framing");
