@@ -9,24 +9,37 @@
 
 static uv_idle_t idle;
 static bool idle_inited;
-static struct oc_defer *head, **tail = &head;
+static struct oc_defer *head, **tail = &head; /* scheduled for the next turn */
+static struct oc_defer *running;              /* this turn's, not yet run */
 
 static void run_pending(uv_idle_t *h)
 {
 	/* Take the list as it is now: work scheduled while running goes to the next turn, so a
-	 * node that reschedules itself cannot starve the loop. */
-	struct oc_defer *list = head;
+	 * node that reschedules itself cannot starve the loop. The rest of this turn's list
+	 * stays visible to oc_defer_cancel(): a callback may free another node's owner. */
+	running = head;
 	head = NULL;
 	tail = &head;
-	while (list) {
-		struct oc_defer *d = list;
-		list = d->next;
+	while (running) {
+		struct oc_defer *d = running;
+		running = d->next;
 		d->next = NULL;
 		d->pending = false;
 		d->fn(d);
 	}
 	if (!head)
 		uv_idle_stop(h);
+}
+
+static bool unlink_from(struct oc_defer **list, struct oc_defer *d)
+{
+	for (struct oc_defer **p = list; *p; p = &(*p)->next) {
+		if (*p == d) {
+			*p = d->next;
+			return true;
+		}
+	}
+	return false;
 }
 
 void oc_defer_init(struct oc_defer *d, void (*fn)(struct oc_defer *d))
@@ -55,13 +68,12 @@ void oc_defer_cancel(struct oc_defer *d)
 {
 	if (!d->pending)
 		return;
-	for (struct oc_defer **p = &head; *p; p = &(*p)->next) {
-		if (*p == d) {
-			*p = d->next;
-			if (tail == &d->next)
-				tail = p;
-			break;
-		}
+	if (!unlink_from(&running, d)) {
+		unlink_from(&head, d);
+		/* Re-find the tail: the removed node may have been last. */
+		tail = &head;
+		while (*tail)
+			tail = &(*tail)->next;
 	}
 	d->pending = false;
 	d->next = NULL;

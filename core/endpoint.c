@@ -32,6 +32,9 @@ static void spec_unref(struct oc_epspec *sp)
 	free(sp);
 }
 
+static void error_later(struct oc_defer *d);
+static void closed_later(struct oc_defer *d);
+
 static struct oc_ep *ep_alloc(const struct oc_adapter *ad, struct oc_epspec *sp)
 {
 	struct oc_ep *ep = xcalloc(1, sizeof(*ep));
@@ -42,13 +45,15 @@ static struct oc_ep *ep_alloc(const struct oc_adapter *ad, struct oc_epspec *sp)
 	ep->qmax_msgs = OC_QUEUE_MSGS;
 	ep->qmax_bytes = OC_QUEUE_BYTES;
 	ep->priv = ad->priv_size ? xcalloc(1, ad->priv_size) : NULL;
+	oc_defer_init(&ep->err_later, error_later);
+	oc_defer_init(&ep->closed_later, closed_later);
 	return ep;
 }
 
 static void ep_free(struct oc_ep *ep)
 {
 	if (ep->connect_timer) {
-		uv_close((uv_handle_t *)ep->connect_timer, (uv_close_cb)free);
+		oc_uv_close_free(ep->connect_timer);
 		ep->connect_timer = NULL;
 	}
 	oc_msg_unref(ep->ctx);
@@ -183,15 +188,19 @@ int oc_ep_create(const char *url, const struct oc_cfg *cfg, enum oc_role role, s
 		return r;
 	const struct oc_scheme *sch = oc_scheme_find(scheme);
 	if (!sch) {
+		char *shown = oc_url_mask(url);
 		snprintf(err, errlen, "unknown scheme '%s' in '%s' (see 'omnicat --version')",
-			 scheme, url);
+			 scheme, shown);
+		free(shown);
 		return OC_EUNSUPPORTED;
 	}
 	if (!sch->ad) {
 		snprintf(err, errlen, "'%s' support not built in", scheme);
 		return OC_ENOTBUILT;
 	}
-	r = check_role(sch, role, url, err, errlen);
+	char *shown = oc_url_mask(url);
+	r = check_role(sch, role, shown, err, errlen);
+	free(shown);
 	if (r)
 		return r;
 	struct oc_epspec *sp = spec_new();
@@ -502,7 +511,6 @@ void oc_ep_fail(struct oc_ep *ep, int err, const char *fmt, ...)
 	ep->flags |= OC_EPF_FAILED;
 	if (ep->connect_timer)
 		uv_timer_stop(ep->connect_timer);
-	oc_defer_init(&ep->err_later, error_later);
 	oc_defer_schedule(&ep->err_later);
 }
 
@@ -518,14 +526,23 @@ static void closed_later(struct oc_defer *d)
  * several endpoints (or a pump closing both of its own) must not be freed under its feet. */
 void oc_ep_closed(struct oc_ep *ep)
 {
-	oc_defer_init(&ep->closed_later, closed_later);
-	oc_defer_schedule(&ep->closed_later);
+	oc_defer_schedule(&ep->closed_later); /* a second call while pending is a no-op */
 }
 
 void oc_ep_set_peer(struct oc_ep *ep, const char *peer)
 {
 	snprintf(ep->peer, sizeof(ep->peer), "%s", peer);
 	ep->name = ep->peer;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+void oc_uv_close_free(void *handle)
+{
+	uv_close(handle, free_handle);
 }
 
 const char *oc_ep_opt(const struct oc_ep *ep, const char *key)

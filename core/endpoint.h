@@ -153,6 +153,9 @@ void oc_ep_closed(struct oc_ep *ep);
 /* Set ep->peer and make it the endpoint's display name. */
 void oc_ep_set_peer(struct oc_ep *ep, const char *peer);
 
+/* Close a malloc'd libuv handle and free it once closed. */
+void oc_uv_close_free(void *handle);
+
 /* Adapter option of this endpoint (see adapter.h), or NULL. */
 const char *oc_ep_opt(const struct oc_ep *ep, const char *key);
 bool oc_ep_opt_flag(const struct oc_ep *ep, const char *key);

@@ -232,6 +232,10 @@ static void check_end(struct oc_pump *p)
 			    : (p->pc.need && dirs_done(p, p->pc.need));
 	if (!end)
 		return;
+	/* A failure whose event has not been delivered yet still decides the result. */
+	for (int i = 0; i < 2; i++)
+		if (p->ep[i]->flags & OC_EPF_FAILED)
+			set_result(p, p->ep[i]->err, p->ep[i]->errmsg);
 	p->ending = true;
 	oc_ep_close(p->ep[0]);
 	oc_ep_close(p->ep[1]);

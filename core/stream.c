@@ -498,8 +498,11 @@ static void handle_closed(uv_handle_t *h)
 	if (s->shut_closing == bit) {
 		s->shut_closing = 0;
 		s->shut_done = true;
-		if (!s->closing_all)
+		if (!s->closing_all) {
+			/* The owner may close us from here; that close then finishes the stream. */
 			oc_ep_flushed(s->ep);
+			return;
+		}
 	}
 	if (!s->closing && (s->closing_all || s->detaching))
 		stream_finished(s);

@@ -26,7 +26,10 @@ int oc_url_scheme(const char *s, char *out, size_t outlen, char *err, size_t err
 	while (isalnum((unsigned char)s[n]) || s[n] == '+' || s[n] == '-' || s[n] == '.')
 		n++;
 	if (n == 0 || s[n] != ':' || !isalpha((unsigned char)s[0]) || n >= outlen) {
-		snprintf(err, errlen, "'%s' is not a URL (expected scheme://... or scheme:...)", s);
+		char *shown = oc_url_mask(s);
+		snprintf(err, errlen, "'%s' is not a URL (expected scheme://... or scheme:...)",
+			 shown);
+		free(shown);
 		return OC_EUSAGE;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -35,8 +38,7 @@ int oc_url_scheme(const char *s, char *out, size_t outlen, char *err, size_t err
 	return 0;
 }
 
-/* Replace the password in raw by "***" for display. */
-static char *make_display(const char *raw)
+char *oc_url_mask(const char *raw)
 {
 	const char *auth = strstr(raw, "://");
 	if (!auth)
@@ -94,7 +96,7 @@ static int split_authority(const char *s, struct oc_url *u, int hostlist, char *
 {
 	const char *p = strstr(s, "://");
 	if (!p)
-		return fail(err, errlen, s, "expected scheme://");
+		return fail(err, errlen, u->display, "expected scheme://");
 	p += 3;
 	size_t alen = strcspn(p, "/?");
 	const char *aend = p + alen;
@@ -111,16 +113,16 @@ static int split_authority(const char *s, struct oc_url *u, int hostlist, char *
 	}
 	if (hostlist) {
 		if (p == aend)
-			return fail(err, errlen, s, "no host");
+			return fail(err, errlen, u->display, "no host");
 		u->host = xstrndup(p, (size_t)(aend - p));
 	} else if (*p == '[') {
 		const char *rb = memchr(p, ']', (size_t)(aend - p));
 		if (!rb)
-			return fail(err, errlen, s, "unterminated IPv6 address");
+			return fail(err, errlen, u->display, "unterminated IPv6 address");
 		u->host = xstrndup(p + 1, (size_t)(rb - p - 1));
 		p = rb + 1;
 		if (p < aend && *p != ':')
-			return fail(err, errlen, s, "junk after IPv6 address");
+			return fail(err, errlen, u->display, "junk after IPv6 address");
 	} else {
 		const char *colon = memchr(p, ':', (size_t)(aend - p));
 		const char *hend = colon ? colon : aend;
@@ -130,7 +132,7 @@ static int split_authority(const char *s, struct oc_url *u, int hostlist, char *
 	}
 	if (!hostlist && p < aend && *p == ':') {
 		if (parse_port(p + 1, (size_t)(aend - p - 1), &u->port))
-			return fail(err, errlen, s, "port must be a number from 0 to 65535");
+			return fail(err, errlen, u->display, "port must be a number from 0 to 65535");
 	}
 	p = aend;
 	if (*p == '/') {
@@ -148,14 +150,14 @@ static int parse_with_curl(const char *s, struct oc_url *u, char *err, size_t er
 {
 	CURLU *h = curl_url();
 	if (!h)
-		return fail(err, errlen, s, "out of memory");
+		return fail(err, errlen, u->display, "out of memory");
 	CURLUcode rc = curl_url_set(h, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME | CURLU_PATH_AS_IS);
 	if (rc) {
 		char why[128]; /* curl's messages start upper case; ours do not */
 		snprintf(why, sizeof(why), "%s", curl_url_strerror(rc));
 		why[0] = (char)tolower((unsigned char)why[0]);
 		curl_url_cleanup(h);
-		return fail(err, errlen, s, why);
+		return fail(err, errlen, u->display, why);
 	}
 	char *v = NULL;
 	if (!curl_url_get(h, CURLUPART_USER, &v, CURLU_URLDECODE)) {
@@ -196,7 +198,7 @@ static int parse_authority(const char *s, struct oc_url *u, char *err, size_t er
 {
 	const char *auth = strstr(s, "://");
 	if (!auth)
-		return fail(err, errlen, s, "expected scheme://host");
+		return fail(err, errlen, u->display, "expected scheme://host");
 	auth += 3;
 	/* A listener with no host ("tcp-listen://:9000", "tcp://:9000") binds loopback; curl has
 	 * no notion of an empty host, so these are split by hand. */
@@ -211,7 +213,7 @@ static int parse_path(const char *s, struct oc_url *u, char *err, size_t errlen)
 	if (!strncmp(p, "//", 2))
 		p += 2; /* file:///tmp/x → /tmp/x */
 	if (!*p)
-		return fail(err, errlen, s, "no path");
+		return fail(err, errlen, u->display, "no path");
 	u->path = xstrdup(p);
 	return 0;
 }
@@ -222,11 +224,12 @@ int oc_url_parse(const char *s, enum oc_urlform form, struct oc_url *u, char *er
 	memset(u, 0, sizeof(*u));
 	u->port = -1;
 	u->raw = xstrdup(s);
-	u->display = make_display(s);
+	u->display = oc_url_mask(s);
 	int r = oc_url_scheme(s, scheme, sizeof(scheme), err, errlen);
 	if (r)
 		return r;
 	u->scheme = xstrdup(scheme);
+	/* Errors below name u->display, never s: a password must not reach stderr. */
 	switch (form) {
 	case OC_URL_AUTHORITY:
 		return parse_authority(s, u, err, errlen);
@@ -241,18 +244,18 @@ int oc_url_parse(const char *s, enum oc_urlform form, struct oc_url *u, char *er
 		while (*p == ' ')
 			p++;
 		if (!*p)
-			return fail(err, errlen, s, "no command");
+			return fail(err, errlen, u->display, "no command");
 		u->command = xstrdup(p);
 		return 0;
 	}
 	case OC_URL_NONE:
 		if (strcmp(s, "-") && strcmp(s, "stdio:"))
-			return fail(err, errlen, s, "stdio takes no address");
+			return fail(err, errlen, u->display, "stdio takes no address");
 		free(u->display);
 		u->display = xstrdup("stdio"); /* reads better in messages than "-" */
 		return 0;
 	}
-	return fail(err, errlen, s, "unknown form");
+	return fail(err, errlen, u->display, "unknown form");
 }
 
 void oc_url_release(struct oc_url *u)

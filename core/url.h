@@ -51,6 +51,9 @@ int oc_url_scheme(const char *s, char *out, size_t outlen, char *err, size_t err
 int oc_url_parse(const char *s, enum oc_urlform form, struct oc_url *u, char *err, size_t errlen);
 void oc_url_release(struct oc_url *u);
 
+/* A copy of raw with any password replaced by "***", for messages. */
+char *oc_url_mask(const char *raw);
+
 /* "host:port" with IPv6 in brackets, into out. */
 void oc_url_hostport(const char *host, int port, char *out, size_t outlen);
 

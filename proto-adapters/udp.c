@@ -11,6 +11,9 @@
  *                      its own target (a DNS-style forwarder). Writes to a peer go out of
  *                      the listening socket to its address.
  *
+ * A datagram client has no end of its own: after its input ended (shutdown), it keeps
+ * receiving answers until LINGER_MS pass without one, then ends (socat's -t, 0.5 s).
+ *
  * The listening socket is shared by the listener and its peers and reference counted, so
  * either may close first. A datagram socket cannot pause one peer: while any peer is paused
  * the socket stops receiving (the kernel buffers, then drops — that is UDP).
@@ -25,6 +28,7 @@
 #include "net.h"
 #include "xalloc.h"
 
+#define LINGER_MS 500
 #define UDP_MAX_V4 65507
 #define UDP_MAX_V6 65527
 
@@ -52,6 +56,7 @@ struct udp_ep {
 	bool shut;                       /* shutdown requested */
 	unsigned sending;                /* uv_udp_send requests in flight */
 	struct oc_resolve res;           /* name resolution */
+	uv_timer_t *linger;              /* client after shutdown: ends it after quiet */
 	bool closing;                    /* close requested */
 	char where[300];                 /* "host:port", for messages */
 };
@@ -177,6 +182,8 @@ static void recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	if (!to || to->closing)
 		return;
 	oc_trace_bytes(to->where, "received", buf->base, (size_t)nread);
+	if (to->linger)
+		uv_timer_again(to->linger);
 	if (flags & UV_UDP_PARTIAL)
 		oc_notice("datagram from '%s' truncated to %zd bytes", to->where, nread);
 	struct oc_msg *m = oc_msg_new();
@@ -344,10 +351,22 @@ static void udp_resume(struct oc_ep *ep)
 	set_paused(ep->priv, false);
 }
 
+static void linger_cb(uv_timer_t *t)
+{
+	struct udp_ep *u = t->data;
+	oc_ep_eof(u->ep);
+}
+
 static void udp_shutdown(struct oc_ep *ep)
 {
 	struct udp_ep *u = ep->priv;
 	u->shut = true;
+	if (!u->is_peer && !oc_ep_listens(ep) && !u->linger) {
+		u->linger = xmalloc(sizeof(*u->linger));
+		uv_timer_init(uv_default_loop(), u->linger);
+		u->linger->data = u;
+		uv_timer_start(u->linger, linger_cb, LINGER_MS, LINGER_MS);
+	}
 	maybe_flushed(u);
 }
 
@@ -355,6 +374,10 @@ static void udp_close(struct oc_ep *ep)
 {
 	struct udp_ep *u = ep->priv;
 	u->closing = true;
+	if (u->linger) {
+		oc_uv_close_free(u->linger);
+		u->linger = NULL;
+	}
 	if (u->res.active) {
 		oc_resolve_cancel(&u->res); /* on_resolved finishes the close */
 		return;
