@@ -16,6 +16,7 @@ VERSION := 0.1.0
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
 	libssl-dev libcsv-dev
 TEST_PEERS := socat ncat iperf3 mandoc python3 procps psmisc coreutils
+BENCH_PEERS := socat iperf3
 
 PKGS    := libuv jansson libcurl libcrypto
 CFLAGS  ?= -O2 -g
@@ -113,7 +114,9 @@ check: omnicat build/san/omnicat $(UNIT_BIN)
 test: peers
 	$(MAKE) check
 
-bench: deps omnicat
+bench: deps
+	$(call apt_install,$(BENCH_PEERS))
+	$(MAKE) omnicat
 	./bench/run
 
 # --- install --------------------------------------------------------------------------------

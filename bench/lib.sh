@@ -1,16 +1,19 @@
 # bench/lib.sh — shared helpers for the benchmarks (sourced, not run).
+# shellcheck shell=bash
 #
 # Benchmarks print figures and ratios; they never pass or fail on time. A benchmark exits
 # non-zero only when it could not measure (a tool missing, a transfer that lost bytes).
 #
 # Provides:
-#   bench_init NAME             temp folder ($BENCH_TMP), cleanup trap, $OMNICAT, blast helper
+#   bench_init NAME             temp folder ($BENCH_TMP), cleanup trap, $OMNICAT, $BLAST helper
 #   bench_track PID...          kill these at exit if still running
 #   bench_free_port VAR         set VAR to an unused loopback TCP port
-#   bench_wait_port PORT [S]    wait (bounded, default 10 s) until something listens on PORT
+#   bench_wait_port PORT [S] [PID]  wait (bounded, default 10 s) until something listens on
+#                               PORT; give up early if PID exits
 #   bench_now                   wall-clock seconds with nanoseconds (date +%s.%N)
-#   bench_rss_watch PID         poll /proc/PID/status VmHWM in the background
-#   bench_rss_peak PID          stop watching; BENCH_RSS = the peak RSS seen, in KiB
+#   bench_rss FILE              BENCH_RSS = peak RSS in KiB, BENCH_CPU = CPU seconds of a command
+#                               run by "$BLAST" run FILE
+#   bench_wait_sink SINK CLIENT wait for a sink while its feeder lives (bounded)
 #   bench_stop PID              SIGTERM, wait (bounded), SIGKILL if needed
 #   bench_wait_exit PID [S]     wait (bounded) for a child to exit; its status
 #   bench_kv LINE KEY           the value of KEY in a "k=v k=v" line
@@ -22,15 +25,16 @@
 # contender), BENCH_MD (file that collects Markdown rows for bench/run), BENCH_KEEP=1 (keep the
 # generated data files in /dev/shm between invocations).
 
+# shellcheck disable=SC2034 # BENCH_RSS, BENCH_CPU, BLAST, BENCH_NAME are for the scripts
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_ROOT=$(dirname "$BENCH_DIR")
 : "${OMNICAT:=$BENCH_ROOT/omnicat}"
-: "${BENCH_RUNS:=3}"
+: "${BENCH_RUNS:=5}"
 : "${BENCH_DATA:=/dev/shm/omnicat-bench}"
 BENCH_TMP=
 BENCH_PIDS=()
+BENCH_OWN_DATA=()
 BENCH_PORTS_USED=" "
-declare -A BENCH_RSS_POLLER=()
 
 bench_log() { printf '%s\n' "$*" >&2; }
 bench_die() {
@@ -48,8 +52,8 @@ bench_need() {
 bench_pkg_of() {
 	case $1 in
 	cc) echo gcc ;;
-	socat) echo socat ;;
-	iperf3) echo iperf3 ;;
+	awk) echo mawk ;;
+	date) echo coreutils ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -58,15 +62,15 @@ bench_track() { BENCH_PIDS+=("$@"); }
 
 bench_cleanup() {
 	local pid
-	for pid in "${BENCH_RSS_POLLER[@]}" "${BENCH_PIDS[@]}"; do
+	for pid in "${BENCH_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
-	for pid in "${BENCH_RSS_POLLER[@]}" "${BENCH_PIDS[@]}"; do
+	for pid in "${BENCH_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
 	[ -n "$BENCH_TMP" ] && rm -rf "$BENCH_TMP"
-	if [ "${BENCH_KEEP:-0}" != 1 ] && [ -n "${BENCH_OWN_DATA:-}" ]; then
-		rm -f $BENCH_OWN_DATA
+	if [ "${BENCH_KEEP:-0}" != 1 ] && [ ${#BENCH_OWN_DATA[@]} -gt 0 ]; then
+		rm -f "${BENCH_OWN_DATA[@]}"
 		rmdir "$BENCH_DATA" 2>/dev/null
 	fi
 	return 0
@@ -81,13 +85,22 @@ bench_init() {
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	# A private copy: a rebuild during the run (make from another shell) must not change or
+	# break the binary between runs.
+	cp "$OMNICAT" "$BENCH_TMP/omnicat" || bench_die "cannot copy $OMNICAT"
+	OMNICAT=$BENCH_TMP/omnicat
 	BLAST=$BENCH_TMP/blast
-	cc -O2 -o "$BLAST" "$BENCH_DIR/blast.c" || bench_die "cannot build bench/blast.c"
-	mkdir -p "$BENCH_DATA"
+	cc -O3 -march=native -o "$BLAST" "$BENCH_DIR/blast.c" 2>/dev/null ||
+		cc -O2 -o "$BLAST" "$BENCH_DIR/blast.c" || bench_die "cannot build bench/blast.c"
+	# Data lives in RAM (/dev/shm) so reading it costs no disk I/O; elsewhere if there is none.
+	if ! mkdir -p "$BENCH_DATA" 2>/dev/null || [ ! -w "$BENCH_DATA" ]; then
+		BENCH_DATA=$BENCH_TMP/data
+		mkdir -p "$BENCH_DATA" || bench_die "cannot create $BENCH_DATA"
+	fi
 }
 
 # Register a data file that is removed at exit unless BENCH_KEEP=1.
-bench_own_data() { BENCH_OWN_DATA="${BENCH_OWN_DATA:-} $1"; }
+bench_own_data() { BENCH_OWN_DATA+=("$1"); }
 
 bench_now() { date +%s.%N; }
 
@@ -120,47 +133,41 @@ bench_free_port() {
 	bench_die "no free port found"
 }
 
-# bench_wait_port PORT [SECONDS]: poll every 20 ms until PORT listens; 1 on timeout.
+# bench_wait_port PORT [SECONDS] [PID]: poll every 20 ms until PORT listens; 1 on timeout, or
+# at once when PID (the process that should listen) is gone.
 bench_wait_port() {
-	local port=$1 limit=${2:-10} i n
+	local port=$1 limit=${2:-10} pid=${3:-} i n
 	n=$((limit * 50))
 	for ((i = 0; i < n; i++)); do
 		case " $(bench_ports | tr '\n' ' ') " in *" $port "*) return 0 ;; esac
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			bench_log "${BENCH_NAME:-bench}: pid $pid exited before listening on port $port"
+			return 1
+		fi
 		sleep 0.02
 	done
 	bench_log "${BENCH_NAME:-bench}: nothing listens on port $port after ${limit}s"
 	return 1
 }
 
-bench_vmhwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-
-# bench_rss_watch PID: a background poller keeps the latest VmHWM (a high-water mark, so the
-# latest reading is the peak so far) in $BENCH_TMP/rss.PID.
-bench_rss_watch() {
-	local pid=$1 f=$BENCH_TMP/rss.$1
-	: >"$f"
-	(
-		while kill -0 "$pid" 2>/dev/null; do
-			v=$(bench_vmhwm "$pid")
-			[ -n "$v" ] && echo "$v" >"$f.new" && mv -f "$f.new" "$f"
-			sleep 0.05
-		done
-	) &
-	BENCH_RSS_POLLER[$pid]=$!
-}
-
-# bench_rss_peak PID: read once more (if alive), stop the poller; sets BENCH_RSS to the peak
-# in KiB (or "?"). Not a $(...) function: the poller is a child of this shell.
-bench_rss_peak() {
-	local pid=$1 f=$BENCH_TMP/rss.$1 v
-	v=$(bench_vmhwm "$pid")
-	if [ -n "${BENCH_RSS_POLLER[$pid]:-}" ]; then
-		kill "${BENCH_RSS_POLLER[$pid]}" 2>/dev/null
-		wait "${BENCH_RSS_POLLER[$pid]}" 2>/dev/null
-		unset "BENCH_RSS_POLLER[$pid]"
-	fi
-	[ -z "$v" ] && v=$(cat "$f" 2>/dev/null)
+# Peak RSS. A contender runs under `"$BLAST" run FILE CMD...`, which writes the child's
+# ru_maxrss (wait4: the kernel's high-water mark, what /proc/PID/status shows as VmHWM) to FILE
+# when it exits. Polling VmHWM from outside was tried first and misses short runs: a 70 ms
+# `socat -u` showed 0.2 MiB (read before exec) instead of 4.5 MiB.
+# bench_rss FILE: sets BENCH_RSS to the peak in KiB (or "?") and BENCH_CPU to the CPU seconds
+# (user + system) the command used (or "?").
+bench_rss() {
+	local line v u k
+	line=$(cat "$1" 2>/dev/null)
+	v=$(bench_kv "$line" maxrss_kib)
 	BENCH_RSS=${v:-?}
+	u=$(bench_kv "$line" user_s)
+	k=$(bench_kv "$line" sys_s)
+	if [ -n "$u" ] && [ -n "$k" ]; then
+		BENCH_CPU=$(awk -v u="$u" -v k="$k" 'BEGIN { printf "%.3f", u + k }')
+	else
+		BENCH_CPU="?"
+	fi
 }
 
 # bench_wait_exit PID [SECONDS]: wait for a child of this shell, bounded (default 120 s);
@@ -179,6 +186,27 @@ bench_wait_exit() {
 		return 124
 	fi
 	wait "$pid" 2>/dev/null
+}
+
+# bench_wait_sink SINK CLIENT [SECONDS]: wait for the sink to finish while the process feeding
+# it lives; once that process is gone, the sink gets 2 s more (to drain) before it is killed.
+# Returns 0 when the sink finished by itself.
+bench_wait_sink() {
+	local sink=$1 client=$2 limit=${3:-120} i n grace=40
+	n=$((limit * 20))
+	for ((i = 0; i < n; i++)); do
+		kill -0 "$sink" 2>/dev/null || break
+		if ! kill -0 "$client" 2>/dev/null; then
+			((grace-- > 0)) || break
+		fi
+		sleep 0.05
+	done
+	if kill -0 "$sink" 2>/dev/null; then
+		kill -9 "$sink" 2>/dev/null
+		wait "$sink" 2>/dev/null
+		return 1
+	fi
+	wait "$sink" 2>/dev/null
 }
 
 bench_stop() {
@@ -209,10 +237,6 @@ bench_median() {
 		if (NR == 0) { print "?"; exit }
 		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-
-# bench_calc EXPR: floating-point arithmetic via awk, e.g. bench_calc "1e9 / 2.5"
-bench_calc() { awk "BEGIN { printf \"%.6g\n\", $1 }"; }
-bench_fmt() { awk -v v="$2" "BEGIN { printf \"$1\", v }"; }
 
 bench_kib_to_mib() {
 	case $1 in

@@ -409,7 +409,10 @@ static int64_t arrival_ms(void)
 {
 	static uint64_t turn = UINT64_MAX;
 	static int64_t cached;
-	uint64_t now = uv_now(uv_default_loop());
+	static uv_loop_t *loop;
+	if (!loop)
+		loop = uv_default_loop();
+	uint64_t now = uv_now(loop);
 	if (now != turn) {
 		turn = now;
 		cached = oc_now_ms();

@@ -41,7 +41,8 @@ static void payload_release(struct oc_msg *m)
 {
 	if (m->chunk)
 		oc_chunk_unref(m->chunk);
-	free(m->heap);
+	if (m->heap)
+		free(m->heap);
 	m->chunk = NULL;
 	m->heap = NULL;
 	m->data = NULL;
@@ -55,7 +56,8 @@ void oc_msg_unref(struct oc_msg *m)
 	if (m->on_done)
 		m->on_done(m, m->done_arg);
 	payload_release(m);
-	free(m->hdrs);
+	if (m->hdrs)
+		free(m->hdrs);
 	for (struct oc_msg_block *b = m->blocks, *n; b; b = n) {
 		n = b->next;
 		free(b);

@@ -59,7 +59,8 @@ void oc_run_counted(struct oc_run *r);
 /* A message moved: resets --idle. */
 static inline void oc_run_activity(struct oc_run *r)
 {
-	r->last_activity = uv_now(uv_default_loop());
+	if (r->cfg->idle > 0)
+		r->last_activity = uv_now(uv_default_loop());
 }
 /* Run the loop until every task is done; print the error line; return the exit status. */
 int oc_run_loop(struct oc_run *r);

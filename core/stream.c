@@ -13,7 +13,8 @@
 #include "xalloc.h"
 
 #define MIN_READ (16 * 1024)        /* a read gets at least this much room */
-#define BATCH_MSGS 4096             /* messages per write at most */
+#define BATCH_MSGS 16384            /* messages per write at most (a 128 KiB read of short
+				     * lines is ~16k of them) */
 #define BATCH_BYTES (1024 * 1024)   /* bytes per write, roughly, at most */
 #define FD_READS_PER_TURN 4         /* synchronous reads of a regular file per loop turn */
 
