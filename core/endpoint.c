@@ -249,8 +249,10 @@ bool oc_ep_unused_global_kv(struct oc_ep *const *eps, int n, char *err, size_t e
 		for (int e = 0; e < n && !used; e++)
 			used = adopt_find(eps[e]->ad, c->kv[i].key) != NULL;
 		if (!used) {
-			snprintf(err, errlen, "option '%s' does not apply to '%s'", c->kv[i].key,
-				 eps[n - 1]->name);
+			char valid[256];
+			list_adopts(eps[0]->ad, valid, sizeof(valid));
+			snprintf(err, errlen, "option '%s' does not apply to '%s' (valid: %s)",
+				 c->kv[i].key, eps[0]->name, valid);
 			return true;
 		}
 	}
