@@ -18,7 +18,7 @@ int cmd_client(struct cmd_ctx *c)
 	struct oc_ep *other;
 	if (cfg->exec || cfg->exec_shell) {
 		char err[512];
-		other = cmd_exec_endpoint(cfg, NULL, err, sizeof(err));
+		other = cmd_exec_endpoint(cfg, err, sizeof(err));
 		if (!other)
 			status = cmd_fail(OC_EUSAGE, err);
 	} else {

@@ -43,9 +43,8 @@ struct oc_ep *cmd_stdio(const struct oc_cfg *cfg, int *status);
 /* With --exec, a connection wired to a child is a byte pipe both ways (ncat -e): raw
  * framing unless --framing was given. */
 void cmd_exec_framing(struct oc_cfg *cfg);
-/* An endpoint running --exec / --exec-shell for a connection (ctx: its peer), or NULL. */
-struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, struct oc_ep *conn, char *err,
-				size_t errlen);
+/* An endpoint running --exec / --exec-shell, or NULL with err set. */
+struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, char *err, size_t errlen);
 /* A listener wrapped so that all its peers are one endpoint (a hub), or ep itself. */
 struct oc_ep *cmd_aggregate(struct oc_ep *ep, bool echo);
 /* Check adapter options given for all endpoints; prints and returns non-zero when unused. */

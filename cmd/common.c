@@ -41,8 +41,7 @@ void cmd_exec_framing(struct oc_cfg *cfg)
 		cfg->framing = OC_FRAMING_RAW + 1;
 }
 
-struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, struct oc_ep *conn, char *err,
-				size_t errlen)
+struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, char *err, size_t errlen)
 {
 	char *url;
 	if (cfg->exec_shell) {
@@ -55,13 +54,7 @@ struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, struct oc_ep *conn, ch
 	struct oc_ep *ep = NULL;
 	int r = oc_ep_create(url, cfg, OC_ROLE_CLIENT, &ep, err, errlen);
 	free(url);
-	if (r)
-		return NULL;
-	if (conn && conn->peer[0]) {
-		ep->ctx = oc_msg_new();
-		oc_msg_set_str(ep->ctx, OC_F_PEER, conn->peer);
-	}
-	return ep;
+	return r ? NULL : ep;
 }
 
 struct oc_ep *cmd_aggregate(struct oc_ep *ep, bool echo)

@@ -10,7 +10,7 @@
 
 static struct oc_ep *make_exec(void *ud, struct oc_ep *conn, char *err, size_t errlen)
 {
-	return cmd_exec_endpoint(ud, conn, err, errlen);
+	return cmd_exec_endpoint(ud, err, errlen);
 }
 
 int cmd_server(struct cmd_ctx *c)
@@ -23,7 +23,7 @@ int cmd_server(struct cmd_ctx *c)
 		return status;
 	if (cfg->exec || cfg->exec_shell) {
 		char err[512];
-		struct oc_ep *probe = cmd_exec_endpoint(cfg, NULL, err, sizeof(err));
+		struct oc_ep *probe = cmd_exec_endpoint(cfg, err, sizeof(err));
 		if (!probe || !oc_ep_has(url, OC_AF_CONNS)) {
 			oc_ep_close(url);
 			if (probe)

@@ -34,6 +34,9 @@ static void lst_accept(struct oc_ep *lst, struct oc_ep *c)
 		oc_ep_close(c);
 		return;
 	}
+	/* What b is opened for: an exec child learns its peer as OMNICAT_PEER. */
+	b->ctx = oc_msg_new();
+	oc_msg_set_str(b->ctx, OC_F_PEER, c->peer);
 	const struct oc_pump_cfg pc = {
 		.active = OC_DIR_AB | OC_DIR_BA,
 		.need = OC_DIR_AB | OC_DIR_BA,

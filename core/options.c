@@ -379,17 +379,17 @@ void oc_options_help(unsigned cmd)
 	for (const struct oc_option *o = oc_options; o->lname; o++)
 		if (o->cmds & cmd)
 			help_row(o->sname, o->lname, o->argname, o->help);
+	/* Adapter options; one several adapters share (--follow) is shown once. */
+	printf("\nAdapter options (also --opt KEY=VALUE, or in the URL query):\n");
 	for (const struct oc_adapter *const *ad = oc_adapters; *ad; ad++) {
-		bool any = false;
 		for (const struct oc_adopt *a = (*ad)->opts; a && a->key; a++) {
-			if (!any)
-				printf("\n%s options (--opt KEY=VALUE%s):\n", (*ad)->name,
-				       " or, where shown, --KEY");
-			any = true;
+			struct match m = find_long(a->key, strlen(a->key));
+			if (a->cli && m.adopt != a)
+				continue;
 			if (a->cli)
 				help_row(0, a->key, a->argname, a->help);
 			else
-				printf("  %-26s %s\n", a->key, a->help);
+				printf("  %-26s %s: %s\n", a->key, (*ad)->name, a->help);
 		}
 	}
 }

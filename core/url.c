@@ -207,14 +207,19 @@ static int parse_authority(const char *s, struct oc_url *u, char *err, size_t er
 	return parse_with_curl(s, u, err, errlen);
 }
 
+/* scheme:PATH[?query]: the query holds the adapter's options (sqlite:/x.db?table=t), so a
+ * path cannot contain '?'. */
 static int parse_path(const char *s, struct oc_url *u, char *err, size_t errlen)
 {
 	const char *p = strchr(s, ':') + 1;
 	if (!strncmp(p, "//", 2))
 		p += 2; /* file:///tmp/x → /tmp/x */
-	if (!*p)
+	size_t n = strcspn(p, "?");
+	if (n == 0)
 		return fail(err, errlen, u->display, "no path");
-	u->path = xstrdup(p);
+	u->path = xstrndup(p, n);
+	if (p[n] == '?')
+		u->query = xstrdup(p + n + 1);
 	return 0;
 }
 

@@ -23,7 +23,7 @@ enum oc_urlform {
 	OC_URL_AUTHORITY, /* scheme://[user[:pass]@]host[:port][/path][?query] */
 	OC_URL_TOPIC,     /* like authority, but '#' and '+' in the path are literal */
 	OC_URL_HOSTLIST,  /* scheme://host[:port][,host[:port]...][/path][?query] */
-	OC_URL_PATH,      /* scheme:/path or scheme:relative or scheme:///path */
+	OC_URL_PATH,      /* scheme:/path, scheme:relative or scheme:///path, then [?query] */
 	OC_URL_COMMAND,   /* scheme:command line */
 	OC_URL_NONE,      /* - or stdio: */
 };

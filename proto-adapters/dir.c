@@ -9,11 +9,13 @@
  * (or moves it into --keep DIR); a message that was not delivered is renamed back, so nothing
  * is lost. Claims left by a consumer that died are given back at start. Without --follow sub
  * ends when the directory is empty; with it, it waits for new files with uv_fs_event.
+ * The spool directory is created if missing; a --keep directory must exist.
  * Roles: sub, pub. Library: libuv (fs events). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,12 +112,15 @@ static void dir_write(struct oc_ep *ep, struct oc_msg *m)
 static void claim_done(struct oc_msg *m, void *arg)
 {
 	struct claim *c = arg;
-	if (!(m->flags & OC_MSG_DELIVERED))
+	if (!(m->flags & OC_MSG_DELIVERED)) {
 		rename(c->claimed, c->original); /* not written anywhere: give it back */
-	else if (c->kept)
-		rename(c->claimed, c->kept);
-	else
+	} else if (c->kept && rename(c->claimed, c->kept) < 0) {
+		/* Delivered, so it must not come back; say why it is not kept. */
+		oc_notice("cannot keep '%s': %s; removed it", c->kept, strerror(errno));
 		unlink(c->claimed);
+	} else if (!c->kept) {
+		unlink(c->claimed);
+	}
 	free(c->claimed);
 	free(c->original);
 	free(c->kept);
@@ -242,10 +247,18 @@ static int dir_open(struct oc_ep *ep)
 	struct dir_ep *d = ep->priv;
 	d->ep = ep;
 	oc_defer_init(&d->step, step_cb);
-	DIR *dh = opendir(ep->spec->url.path);
-	if (!dh) {
-		oc_ep_seterr(ep, OC_EIO, "cannot open directory '%s': %s", ep->name,
+	const char *keep = oc_ep_opt(ep, "keep");
+	if (mkdir(ep->spec->url.path, 0755) < 0 && errno != EEXIST) {
+		oc_ep_seterr(ep, OC_EIO, "cannot create directory '%s': %s", ep->name,
 			     strerror(errno));
+		return OC_EIO;
+	}
+	DIR *dh = opendir(ep->spec->url.path);
+	if (!dh || (keep && access(keep, W_OK) < 0)) {
+		oc_ep_seterr(ep, OC_EIO, "cannot use directory '%s': %s", dh ? keep : ep->name,
+			     strerror(errno));
+		if (dh)
+			closedir(dh);
 		return OC_EIO;
 	}
 	closedir(dh);
