@@ -25,8 +25,8 @@ static struct side side_of(const char *url, struct oc_cfg *cfg)
 	char scheme[32], err[256];
 	if (oc_url_scheme(url, scheme, sizeof(scheme), err, sizeof(err)) == 0) {
 		const struct oc_scheme *sch = oc_scheme_find(scheme);
-		s.ad = sch ? sch->ad : NULL;
 		s.listens = sch && (sch->flags & OC_SF_LISTEN);
+		s.ad = !sch ? NULL : s.listens && sch->server_ad ? sch->server_ad : sch->ad;
 	}
 	return s;
 }

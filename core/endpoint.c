@@ -164,14 +164,22 @@ static const char *role_name(enum oc_role role)
 	return names[role];
 }
 
+/* The adapter that serves a scheme in a role: listening may have its own. */
+static const struct oc_adapter *adapter_for(const struct oc_scheme *sch, enum oc_role role)
+{
+	bool listen = (sch->flags & OC_SF_LISTEN) || role == OC_ROLE_SERVER;
+	return listen && sch->server_ad ? sch->server_ad : sch->ad;
+}
+
 static int check_role(const struct oc_scheme *sch, enum oc_role role, const char *url, char *err,
 		      size_t errlen)
 {
 	static const unsigned need[] = { OC_AF_CLIENT, OC_AF_SERVER, OC_AF_PUB, OC_AF_SUB };
+	const struct oc_adapter *ad = adapter_for(sch, role);
 	if (sch->flags & OC_SF_LISTEN) {
-		if (sch->ad->flags & OC_AF_SERVER)
+		if (ad->flags & OC_AF_SERVER)
 			return 0;
-	} else if (sch->ad->flags & need[role]) {
+	} else if (ad->flags & need[role]) {
 		return 0;
 	}
 	snprintf(err, errlen, "'%s' cannot act as a %s", url,
@@ -207,17 +215,18 @@ int oc_ep_create(const char *url, const struct oc_cfg *cfg, enum oc_role role, s
 	sp->scheme = sch;
 	oc_cfg_copy(&sp->cfg, cfg);
 	r = oc_url_parse(url, sch->form, &sp->url, err, errlen);
+	const struct oc_adapter *ad = adapter_for(sch, role);
 	if (!r)
-		r = query_to_kv(sp, sch->ad, err, errlen);
+		r = query_to_kv(sp, ad, err, errlen);
 	if (!r)
-		r = check_kv(sp, sch->ad, err, errlen);
+		r = check_kv(sp, ad, err, errlen);
 	if (r) {
 		spec_unref(sp);
 		return r;
 	}
-	struct oc_ep *ep = ep_alloc(sch->ad, sp);
+	struct oc_ep *ep = ep_alloc(ad, sp);
 	ep->role = role;
-	if (sch->ad->check && (r = sch->ad->check(ep)) != 0) {
+	if (ad->check && (r = ad->check(ep)) != 0) {
 		snprintf(err, errlen, "%s", ep->errmsg);
 		ep_free(ep);
 		return r;

@@ -32,6 +32,13 @@
 			      * listener opens one per accepted peer (socat's fork) */
 #define OC_AF_STREAM 0x040   /* a byte stream: --framing applies */
 #define OC_AF_LOCAL 0x080    /* local I/O (stdio, files): its failures are exit 12 */
+#define OC_AF_REQUEST 0x100  /* request/response: as a client, each message written is a
+			      * request and its response is emitted (same id, in order; EOF once
+			      * shut down and all are answered); as a server, each request is
+			      * emitted with a unique id and a message written with that id
+			      * answers it */
+#define OC_AF_HEADERS 0x200  /* messages carry headers the user can set (-H) */
+#define OC_AF_TLS 0x400      /* speaks TLS: -k, --cacert, --cert, --key apply */
 
 /* An adapter option: set as --opt key=value, in the URL query (schemes whose query is not the
  * peer's), or, when cli is set, as the long option --key. */
@@ -80,6 +87,8 @@ struct oc_adapter {
 struct oc_scheme {
 	const char *name;             /* "tcp-listen" */
 	const struct oc_adapter *ad;  /* NULL: known but not built in */
+	const struct oc_adapter *server_ad; /* for listening, when not ad (http's server is
+					     * libwebsockets, its client libcurl); or NULL */
 	enum oc_urlform form;         /* how its URLs are parsed */
 	unsigned flags;               /* OC_SF_* */
 	const char *summary;          /* one line for --help and the man page */
