@@ -36,7 +36,7 @@ endif
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC  := $(wildcard core/*.c)
-PROTO_SRC := $(wildcard proto-adapters/*.c)
+PROTO_SRC := $(wildcard proto-adapters/*.c proto-adapters/*/*.c)
 CMD_SRC   := $(wildcard cmd/*.c)
 LIB_SRC   := $(CORE_SRC) $(PROTO_SRC) $(filter-out cmd/main.c,$(CMD_SRC))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)

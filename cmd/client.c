@@ -2,7 +2,10 @@
  *
  * stdin's end half-closes the URL's write side; the run ends when the URL ends (and what it
  * sent reached stdout). With -d the one message replaces stdin; with --exec a child process
- * takes stdin's and stdout's places. A "-listen" URL accepts peers and treats them as one. */
+ * takes stdin's and stdout's places. A "-listen" URL accepts peers and treats them as one.
+ * For request/response schemes (http) stdin is read only with --each (a request per message)
+ * or -d @-; otherwise one request goes out and its answer is printed. */
+#include "adapter.h"
 #include "cmd.h"
 #include "err.h"
 #include "pump.h"
@@ -12,6 +15,9 @@ int cmd_client(struct cmd_ctx *c)
 	struct oc_cfg *cfg = &c->args.ep[0];
 	int status = 0;
 	cmd_exec_framing(cfg);
+	const struct oc_adapter *ad = oc_adapter_of(c->args.urls[0], OC_ROLE_CLIENT);
+	if (ad && (ad->flags & OC_AF_REQUEST) && !cfg->data && !cfg->each)
+		cfg->one_request = true;
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_CLIENT, &status);
 	if (!url)
 		return status;
@@ -31,9 +37,11 @@ int cmd_client(struct cmd_ctx *c)
 			oc_ep_close(other);
 		return status;
 	}
+	/* With --exec both directions must finish: the child answers after the peer's EOF. */
+	bool exec = cfg->exec || cfg->exec_shell;
 	const struct oc_pump_cfg pc = {
 		.active = OC_DIR_AB | OC_DIR_BA,
-		.need = OC_DIR_AB,
+		.need = exec ? OC_DIR_AB | OC_DIR_BA : OC_DIR_AB,
 		.propagate = OC_DIR_AB | OC_DIR_BA,
 		.counted = OC_DIR_AB,
 		.incomplete = OC_DIR_AB,

@@ -67,7 +67,7 @@ struct oc_ep *cmd_aggregate(struct oc_ep *ep, bool echo)
 int cmd_check_options(struct oc_ep *const *eps, int n)
 {
 	char err[512];
-	if (oc_ep_unused_global_kv(eps, n, err, sizeof(err)))
+	if (oc_ep_options_unused(eps, n, err, sizeof(err)))
 		return cmd_fail(OC_EUSAGE, err);
 	return 0;
 }

@@ -187,6 +187,15 @@ static int check_role(const struct oc_scheme *sch, enum oc_role role, const char
 	return OC_EUNSUPPORTED;
 }
 
+const struct oc_adapter *oc_adapter_of(const char *url, enum oc_role role)
+{
+	char scheme[32], err[256];
+	if (oc_url_scheme(url, scheme, sizeof(scheme), err, sizeof(err)))
+		return NULL;
+	const struct oc_scheme *sch = oc_scheme_find(scheme);
+	return sch && sch->ad ? adapter_for(sch, role) : NULL;
+}
+
 int oc_ep_create(const char *url, const struct oc_cfg *cfg, enum oc_role role, struct oc_ep **out,
 		 char *err, size_t errlen)
 {
@@ -246,10 +255,37 @@ struct oc_ep *oc_ep_new_internal(const struct oc_adapter *ad, const struct oc_cf
 	return ep;
 }
 
-bool oc_ep_unused_global_kv(struct oc_ep *const *eps, int n, char *err, size_t errlen)
+/* A core option that only some adapters take (-H, -k...): given for endpoints none of which
+ * takes it. */
+static bool core_option_unused(struct oc_ep *const *eps, int n, char *err, size_t errlen)
+{
+	for (const struct oc_option *o = oc_options; o->lname; o++) {
+		if (!o->need)
+			continue;
+		int given = -1;
+		bool taken = false;
+		for (int e = 0; e < n; e++) {
+			if (!oc_cfg_has(eps[e]->cfg, o))
+				continue;
+			if (given < 0)
+				given = e;
+			taken |= (eps[e]->ad->flags & o->need) != 0;
+		}
+		if (given >= 0 && !taken) {
+			snprintf(err, errlen, "option '--%s' does not apply to '%s'", o->lname,
+				 eps[given]->name);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool oc_ep_options_unused(struct oc_ep *const *eps, int n, char *err, size_t errlen)
 {
 	if (n == 0)
 		return false;
+	if (core_option_unused(eps, n, err, errlen))
+		return true;
 	const struct oc_cfg *c = eps[0]->cfg;
 	for (size_t i = 0; i < c->nkv; i++) {
 		if (!c->kv[i].global)

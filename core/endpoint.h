@@ -105,11 +105,16 @@ struct oc_ep {
  * one-line message in err. cfg is copied. */
 int oc_ep_create(const char *url, const struct oc_cfg *cfg, enum oc_role role, struct oc_ep **out,
 		 char *err, size_t errlen);
+/* The adapter that would serve url in role, or NULL (unknown or not built): lets a command
+ * choose its wiring before creating anything. */
+const struct oc_adapter *oc_adapter_of(const char *url, enum oc_role role);
 /* An endpoint of an adapter that has no scheme (core's hub, -d data); name is for messages. */
 struct oc_ep *oc_ep_new_internal(const struct oc_adapter *ad, const struct oc_cfg *cfg,
 				 const char *name);
-/* True (and err set) when an adapter option given for all endpoints applies to none of them. */
-bool oc_ep_unused_global_kv(struct oc_ep *const *eps, int n, char *err, size_t errlen);
+/* True (and err set) when an option given applies to none of the endpoints it was given
+ * for: a core option whose adapter capability they lack (-k without TLS), or an adapter
+ * option given for all that none of them knows. */
+bool oc_ep_options_unused(struct oc_ep *const *eps, int n, char *err, size_t errlen);
 void oc_ep_set_events(struct oc_ep *ep, const struct oc_ep_events *ev, void *owner);
 /* Start it; 0 or an OC_E* (ep->errmsg says why; no event fires then). */
 int oc_ep_open(struct oc_ep *ep);

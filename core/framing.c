@@ -613,6 +613,10 @@ static int encode_split(struct oc_encoder *e, const struct oc_msg *m, struct oc_
 
 int oc_encode(struct oc_encoder *e, const struct oc_msg *m, struct oc_iobatch *b)
 {
+	if (m->flags & OC_MSG_BYTES) {
+		oc_iobatch_ref(b, m->data, m->len);
+		return 0;
+	}
 	if (m->framed) {
 		if (!e->fmt && m->framed == e->kind + 1) {
 			oc_iobatch_ref(b, m->data, m->len);

@@ -82,7 +82,8 @@ void oc_encoder_release(struct oc_encoder *e);
 
 /* Append the encoding of m to b. The payload may be referenced, so m must stay alive until
  * the batch is written. A batch of frames (m->framed) of this encoder's framing is copied as
- * is; of another framing it is split and each frame encoded. Returns 0, or OC_EPROTO when m cannot be framed (a len32 frame over
+ * is; of another framing it is split and each frame encoded. OC_MSG_BYTES pieces are written
+ * as they are. Returns 0, or OC_EPROTO when m cannot be framed (a len32 frame over
  * 4 GiB). */
 int oc_encode(struct oc_encoder *e, const struct oc_msg *m, struct oc_iobatch *b);
 

@@ -27,8 +27,9 @@ struct hub {
 	bool paused;              /* the owner paused the hub */
 	bool shut;                /* the owner shut the hub down */
 	unsigned nflushing;       /* peers whose shutdown flush is pending */
-	struct oc_msg *pending[64]; /* written while no peer was connected */
-	unsigned npending;        /* entries in pending */
+	struct oc_msg **pending;  /* written while no peer was connected (the pump stops at the
+				   * first, but a source's current read still arrives) */
+	unsigned npending, pendcap; /* entries in pending, allocated */
 	bool lst_closed;          /* the listener's close finished */
 };
 
@@ -280,8 +281,12 @@ static void hub_write(struct oc_ep *self, struct oc_msg *m)
 			oc_ep_dropped(self, m);
 		return;
 	}
-	if (h->nlive == 0 && h->npending < sizeof(h->pending) / sizeof(h->pending[0])) {
-		h->pending[h->npending++] = m; /* until the first peer connects */
+	if (h->nlive == 0) { /* until the first peer connects */
+		if (h->npending == h->pendcap) {
+			h->pendcap = h->pendcap ? 2 * h->pendcap : 64;
+			h->pending = xrealloc(h->pending, h->pendcap * sizeof(*h->pending));
+		}
+		h->pending[h->npending++] = m;
 		return;
 	}
 	for (struct peer *p = h->peers; p; p = p->next)
@@ -337,6 +342,8 @@ static void hub_close(struct oc_ep *self)
 	for (unsigned i = 0; i < h->npending; i++)
 		oc_ep_dropped(self, h->pending[i]);
 	h->npending = 0;
+	free(h->pending);
+	h->pending = NULL;
 	for (struct peer *p = h->peers; p; p = p->next)
 		oc_ep_close(p->ep);
 	if (h->lst)

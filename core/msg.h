@@ -49,6 +49,8 @@ struct oc_hdr {
 #define OC_MSG_RETAIN 0x04    /* retain was given (value in retain) */
 #define OC_MSG_ROUTE 0x08     /* OC_F_PEER names the destination, not the source */
 #define OC_MSG_DELIVERED 0x10 /* a sink has written it out */
+#define OC_MSG_BYTES 0x20     /* a piece of a byte stream (an HTTP body as it arrives): a
+			       * stream sink writes it as is, whatever its framing */
 
 struct oc_msg_block; /* overflow block of the metadata arena (msg.c) */
 

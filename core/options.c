@@ -15,50 +15,93 @@
 #define CL OC_CMD_CLIENT
 #define SV OC_CMD_SERVER
 #define PB OC_CMD_PUB
+#define SB OC_CMD_SUB
+#define RL OC_CMD_RELAY
 #define RUN OC_SCOPE_RUN
 #define EP OC_SCOPE_EP
+#define REQ OC_AF_REQUEST
+#define HDR OC_AF_HEADERS
+#define TLS OC_AF_TLS
+#define AUTH OC_AF_AUTH
 
 /* Short letters follow DESIGN §4: curl's for request and transfer options, mosquitto's and
  * kcat's for pub/sub. A letter means the same in every command. */
 const struct oc_option oc_options[] = {
-	{ "count", 'c', OC_ARG_COUNT, RUN, F(count), ALL, "N",
+	{ "count", 'c', OC_ARG_COUNT, RUN, F(count), ALL, 0, "N",
 	  "stop after N messages came out of the URL (pub: after N were sent)" },
-	{ "data", 'd', OC_ARG_STR, RUN, F(data), CL | PB, "DATA",
+	{ "data", 'd', OC_ARG_STR, RUN, F(data), CL | PB, 0, "DATA",
 	  "send one message, exactly DATA (@FILE, @- for stdin), instead of reading stdin" },
-	{ "output", 'o', OC_ARG_STR, RUN, F(output), ALL, "FILE",
+	{ "output", 'o', OC_ARG_STR, RUN, F(output), ALL, 0, "FILE",
 	  "write what stdout would get to FILE" },
-	{ "timeout", 'm', OC_ARG_SECS, RUN, F(timeout), ALL, "S",
+	{ "timeout", 'm', OC_ARG_SECS, RUN, F(timeout), ALL, 0, "S",
 	  "limit the whole run to S seconds (exit 11)" },
-	{ "idle", 0, OC_ARG_SECS, RUN, F(idle), ALL, "S",
+	{ "idle", 0, OC_ARG_SECS, RUN, F(idle), ALL, 0, "S",
 	  "stop after S seconds without a message (exit 11)" },
-	{ "connect-timeout", 0, OC_ARG_SECS, RUN, F(connect_timeout), ALL, "S",
+	{ "connect-timeout", 0, OC_ARG_SECS, RUN, F(connect_timeout), ALL, 0, "S",
 	  "give up connecting after S seconds (exit 11)" },
-	{ "verbose", 'v', OC_ARG_COUNTER, RUN, F(verbose), ALL, NULL,
+	{ "verbose", 'v', OC_ARG_COUNTER, RUN, F(verbose), ALL, 0, NULL,
 	  "connection events and message metadata on stderr" },
-	{ "silent", 's', OC_ARG_FLAG, RUN, F(silent), ALL, NULL, "no notices on stderr" },
-	{ "show-error", 'S', OC_ARG_FLAG, RUN, F(show_error), ALL, NULL,
+	{ "silent", 's', OC_ARG_FLAG, RUN, F(silent), ALL, 0, NULL, "no notices on stderr" },
+	{ "show-error", 'S', OC_ARG_FLAG, RUN, F(show_error), ALL, 0, NULL,
 	  "with -s, still print errors" },
-	{ "trace", 0, OC_ARG_FLAG, RUN, F(trace), ALL, NULL,
+	{ "trace", 0, OC_ARG_FLAG, RUN, F(trace), ALL, 0, NULL,
 	  "dump the bytes of every frame on stderr (secrets redacted)" },
-	{ "framing", 0, OC_ARG_FRAMING, EP, F(framing), ALL, "NAME",
+	{ "framing", 0, OC_ARG_FRAMING, EP, F(framing), ALL, 0, "NAME",
 	  "line (default), raw, nul, len32, jsonl or csv, for stdio and stream endpoints" },
-	{ "jsonl", 0, OC_ARG_FLAG, RUN, F(jsonl), ALL, NULL,
+	{ "jsonl", 0, OC_ARG_FLAG, RUN, F(jsonl), ALL, 0, NULL,
 	  "stdin and stdout carry one JSON envelope per line" },
-	{ "format", 0, OC_ARG_STR, RUN, F(format), ALL, "FMT",
+	{ "format", 0, OC_ARG_STR, RUN, F(format), ALL, 0, "FMT",
 	  "print each message with FMT: %s payload, %t topic, %e peer, %T time..." },
-	{ "reconnect", 0, OC_ARG_FLAG, EP, F(reconnect), ALL, NULL,
+	{ "reconnect", 0, OC_ARG_FLAG, EP, F(reconnect), ALL, 0, NULL,
 	  "reconnect with bounded exponential backoff when the connection is lost" },
-	{ "exec", 0, OC_ARG_STR, RUN, F(exec), CL | SV, "CMD",
+	{ "exec", 0, OC_ARG_STR, RUN, F(exec), CL | SV, 0, "CMD",
 	  "wire each connection to a child running CMD (split like a shell, no shell)" },
-	{ "exec-shell", 0, OC_ARG_STR, RUN, F(exec_shell), CL | SV, "CMD",
+	{ "exec-shell", 0, OC_ARG_STR, RUN, F(exec_shell), CL | SV, 0, "CMD",
 	  "like --exec, but run CMD with /bin/sh -c" },
-	{ "echo", 0, OC_ARG_FLAG, RUN, F(echo), SV, NULL,
+	{ "echo", 0, OC_ARG_FLAG, RUN, F(echo), SV, 0, NULL,
 	  "send each message back to the peer it came from" },
-	{ "opt", 0, OC_ARG_KV, EP, F(kv), ALL, "K=V",
+	{ "opt", 0, OC_ARG_KV, EP, F(kv), ALL, 0, "K=V",
 	  "set an adapter option, as in a URL query (repeatable)" },
-	{ "ipv4", '4', OC_ARG_FLAG, EP, F(ipv4), ALL, NULL, "resolve names to IPv4 addresses only" },
-	{ "ipv6", '6', OC_ARG_FLAG, EP, F(ipv6), ALL, NULL, "resolve names to IPv6 addresses only" },
-	{ "help", 'h', OC_ARG_FLAG, RUN, 0, 0, ALL, NULL, "show help for the command" },
+	{ "ipv4", '4', OC_ARG_FLAG, EP, F(ipv4), ALL, 0, NULL, "resolve names to IPv4 addresses only" },
+	{ "ipv6", '6', OC_ARG_FLAG, EP, F(ipv6), ALL, 0, NULL, "resolve names to IPv6 addresses only" },
+	{ "header", 'H', OC_ARG_LIST, EP, F(multi), CL | PB | SB | RL, HDR, "'K: v'",
+	  "add a header (HTTP), user property (MQTT) or option (CoAP); repeatable" },
+	{ "request", 'X', OC_ARG_STR, EP, F(method), CL | PB | RL, REQ, "METHOD",
+	  "request method (default GET, or POST with a body)" },
+	{ "location", 'L', OC_ARG_FLAG, EP, F(location), CL | SB | RL, REQ, NULL,
+	  "follow redirects" },
+	{ "include", 'i', OC_ARG_FLAG, EP, F(include), CL | SB, REQ, NULL,
+	  "print the status line and headers before the body" },
+	{ "head", 'I', OC_ARG_FLAG, EP, F(head), CL, REQ, NULL,
+	  "HEAD request: print the status line and headers only" },
+	{ "fail", 'f', OC_ARG_FLAG, EP, F(fail), CL | PB | SB | RL, REQ, NULL,
+	  "an error answer (HTTP >= 400) exits 10 (401/403/407: 8); the body is still printed" },
+	{ "get", 'G', OC_ARG_FLAG, EP, F(get), CL, REQ, NULL,
+	  "send -d / --data-urlencode as the query of a GET" },
+	{ "form", 'F', OC_ARG_LIST, EP, F(multi), CL | PB, REQ, "K=V",
+	  "multipart form field (K=@FILE uploads a file); repeatable" },
+	{ "user-agent", 'A', OC_ARG_STR, EP, F(user_agent), CL | PB | SB | RL, REQ, "NAME",
+	  "User-Agent to send" },
+	{ "cookie", 'b', OC_ARG_STR, EP, F(cookie), CL | PB | SB | RL, REQ, "DATA|FILE",
+	  "cookies to send: 'k=v; k2=v2', or a cookie file to read" },
+	{ "proxy", 'x', OC_ARG_STR, EP, F(proxy), CL | PB | SB | RL, REQ, "URL",
+	  "use this proxy" },
+	{ "user", 'u', OC_ARG_STR, EP, F(user), ALL, AUTH, "USER[:PASS]",
+	  "credentials (password also from --password-file or OMNICAT_PASSWORD)" },
+	{ "password-file", 0, OC_ARG_STR, EP, F(password_file), ALL, AUTH, "FILE",
+	  "read the password from the first line of FILE" },
+	{ "insecure", 'k', OC_ARG_FLAG, EP, F(insecure), ALL, TLS, NULL,
+	  "do not verify the peer's TLS certificate" },
+	{ "cacert", 0, OC_ARG_STR, EP, F(cacert), ALL, TLS, "FILE",
+	  "verify peers with the CA certificates in FILE (PEM)" },
+	{ "cert", 0, OC_ARG_STR, EP, F(cert), ALL, TLS, "FILE",
+	  "our certificate (PEM): a client's, or a server's" },
+	{ "key", 0, OC_ARG_STR, EP, F(key), ALL, TLS, "FILE", "the private key for --cert (PEM)" },
+	{ "each", 0, OC_ARG_FLAG, RUN, F(each), CL, REQ, NULL,
+	  "one request per stdin message, answers in input order" },
+	{ "parallel", 0, OC_ARG_COUNT, RUN, F(parallel), CL, REQ, "N",
+	  "with --each, up to N requests at once (answers still in order)" },
+	{ "help", 'h', OC_ARG_FLAG, RUN, 0, 0, ALL, 0, NULL, "show help for the command" },
 	{ 0 },
 };
 
@@ -81,24 +124,62 @@ const char *oc_cfg_kv(const struct oc_cfg *c, const char *key)
 	return NULL;
 }
 
+static void kv_copy(struct oc_kv **dst, size_t *ndst, const struct oc_kv *src, size_t n)
+{
+	*dst = n ? xmalloc(n * sizeof(**dst)) : NULL;
+	*ndst = n;
+	for (size_t i = 0; i < n; i++) {
+		(*dst)[i].key = xstrdup(src[i].key);
+		(*dst)[i].value = xstrdup(src[i].value);
+		(*dst)[i].global = src[i].global;
+	}
+}
+
+static void kv_release(struct oc_kv **kv, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		free((*kv)[i].key);
+		free((*kv)[i].value);
+	}
+	free(*kv);
+	*kv = NULL;
+	*n = 0;
+}
+
 void oc_cfg_copy(struct oc_cfg *dst, const struct oc_cfg *src)
 {
 	*dst = *src;
-	dst->kv = NULL;
-	dst->nkv = 0;
-	for (size_t i = 0; i < src->nkv; i++)
-		oc_cfg_add_kv(dst, src->kv[i].key, src->kv[i].value, src->kv[i].global);
+	kv_copy(&dst->kv, &dst->nkv, src->kv, src->nkv);
+	kv_copy(&dst->multi, &dst->nmulti, src->multi, src->nmulti);
 }
 
 void oc_cfg_release(struct oc_cfg *c)
 {
-	for (size_t i = 0; i < c->nkv; i++) {
-		free(c->kv[i].key);
-		free(c->kv[i].value);
+	kv_release(&c->kv, &c->nkv);
+	kv_release(&c->multi, &c->nmulti);
+}
+
+const char *oc_cfg_next(const struct oc_cfg *c, const char *key, size_t *i)
+{
+	/* *i walks multi first, then kv. */
+	for (; *i < c->nmulti + c->nkv; (*i)++) {
+		const struct oc_kv *e = *i < c->nmulti ? &c->multi[*i] : &c->kv[*i - c->nmulti];
+		if (!strcmp(e->key, key)) {
+			(*i)++;
+			return e->value;
+		}
 	}
-	free(c->kv);
-	c->kv = NULL;
-	c->nkv = 0;
+	return NULL;
+}
+
+bool oc_cfg_has(const struct oc_cfg *c, const struct oc_option *o)
+{
+	if (o->type == OC_ARG_LIST) {
+		size_t i = 0;
+		return oc_cfg_next(c, o->lname, &i) != NULL;
+	}
+	static const char zero[sizeof(struct oc_cfg)];
+	return o->size && memcmp((const char *)c + o->off, zero, o->size) != 0;
 }
 
 int oc_parse_secs(const char *s, double *out)
@@ -202,8 +283,14 @@ static int set_core(struct parser *p, const struct oc_option *o, const char *val
 		(*(int *)field)++;
 		return 0;
 	case OC_ARG_STR:
-	case OC_ARG_LIST:
 		*(const char **)field = val;
+		return 0;
+	case OC_ARG_LIST:
+		c->multi = xrealloc(c->multi, (c->nmulti + 1) * sizeof(*c->multi));
+		c->multi[c->nmulti].key = xstrdup(o->lname);
+		c->multi[c->nmulti].value = xstrdup(val);
+		c->multi[c->nmulti].global = c == &p->a->run;
+		c->nmulti++;
 		return 0;
 	case OC_ARG_COUNT: {
 		long v = strtol(val, &end, 10);

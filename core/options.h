@@ -69,10 +69,31 @@ struct oc_cfg {
 	const char *data;       /* -d: one message instead of stdin (@file, @-) */
 	const char *exec;       /* --exec CMD (argv split, no shell) */
 	const char *exec_shell; /* --exec-shell CMD (/bin/sh -c) */
+	bool each;              /* --each: one request per stdin message */
+	long parallel;          /* --parallel N requests at once (--each) */
+	bool one_request;       /* internal: stdio gives one empty message (a request with
+				 * no body) instead of reading stdin */
 	/* endpoint scope */
 	int framing;            /* --framing: enum oc_framing + 1; 0 = default */
 	bool reconnect;         /* --reconnect */
 	bool ipv4, ipv6;        /* -4 / -6 */
+	const char *method;     /* -X */
+	bool location;          /* -L */
+	bool include;           /* -i */
+	bool head;              /* -I */
+	bool fail;              /* -f */
+	bool get;               /* -G */
+	bool insecure;          /* -k */
+	const char *user;       /* -u user[:password] */
+	const char *password_file; /* --password-file */
+	const char *user_agent; /* -A */
+	const char *cookie;     /* -b */
+	const char *proxy;      /* -x */
+	const char *cacert;     /* --cacert */
+	const char *cert;       /* --cert */
+	const char *key;        /* --key */
+	struct oc_kv *multi;    /* repeatable core options (-H, -F), in order; key = long name */
+	size_t nmulti;          /* entries in multi */
 	struct oc_kv *kv;       /* adapter options */
 	size_t nkv;             /* entries in kv */
 };
@@ -84,6 +105,8 @@ struct oc_option {
 	enum oc_scope scope;         /* run or endpoint */
 	size_t off, size;            /* offset and size of the field in struct oc_cfg */
 	unsigned cmds;               /* OC_CMD_* that take it */
+	unsigned need;               /* OC_AF_* an endpoint's adapter must have for it to
+				      * apply (-H needs headers, -k TLS), or 0 */
 	const char *argname;         /* "N", "FILE"... for help */
 	const char *help;            /* one line */
 };
@@ -109,6 +132,11 @@ void oc_args_release(struct oc_args *a);
 
 /* Adapter option lookups on a configuration (last one given wins). */
 const char *oc_cfg_kv(const struct oc_cfg *c, const char *key);
+/* Values of a repeatable option, in order: start with *i = 0; NULL after the last. Core
+ * LIST options (-H) live in c->multi, adapter ones in c->kv; both are searched. */
+const char *oc_cfg_next(const struct oc_cfg *c, const char *key, size_t *i);
+/* Whether core option row o was given in c. */
+bool oc_cfg_has(const struct oc_cfg *c, const struct oc_option *o);
 void oc_cfg_add_kv(struct oc_cfg *c, const char *key, const char *value, bool global);
 void oc_cfg_copy(struct oc_cfg *dst, const struct oc_cfg *src);
 void oc_cfg_release(struct oc_cfg *c);

@@ -110,7 +110,7 @@ static void ensure_room(struct oc_stream *s)
 		return;
 	size_t tail = s->chunk ? s->cend - s->cstart : 0;
 	size_t cap = OC_CHUNK_SIZE;
-	while (cap - tail < MIN_READ)
+	while (cap < tail + MIN_READ)
 		cap *= 2;
 	struct oc_chunk *c = oc_chunk_new(cap);
 	if (tail)

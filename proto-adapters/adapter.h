@@ -39,6 +39,7 @@
 			      * answers it */
 #define OC_AF_HEADERS 0x200  /* messages carry headers the user can set (-H) */
 #define OC_AF_TLS 0x400      /* speaks TLS: -k, --cacert, --cert, --key apply */
+#define OC_AF_AUTH 0x800     /* takes credentials: -u, --password-file */
 
 /* An adapter option: set as --opt key=value, in the URL query (schemes whose query is not the
  * peer's), or, when cli is set, as the long option --key. */

@@ -6,7 +6,8 @@
  * be polled and use synchronous I/O. stdin is touched only once something reads it, so `sub`
  * and `-d` leave it alone. A closed stdout (EPIPE) ends the run quietly (DESIGN §6).
  *
- * With -d DATA, reading gives that one message and then EOF; stdin is not read.
+ * With -d DATA, reading gives that one message and then EOF; stdin is not read. For a single
+ * request (a request/response client without -d or --each) it gives one empty message.
  * Roles: client, pub, sub. Library: libuv. Options: none of its own. */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +68,8 @@ static void data_emit(struct oc_defer *d)
 		return;
 	s->data_sent = true;
 	struct oc_msg *m = oc_msg_new();
-	oc_msg_take_payload(m, s->data, s->data_len);
+	if (s->data)
+		oc_msg_take_payload(m, s->data, s->data_len);
 	s->data = NULL;
 	oc_ep_emit(s->st.ep, m);
 	oc_ep_eof(s->st.ep);
@@ -142,7 +144,7 @@ static int stdio_open(struct oc_ep *ep)
 static void stdio_resume(struct oc_ep *ep)
 {
 	struct stdio_ep *s = ep->priv;
-	if (ep->cfg->data) {
+	if (ep->cfg->data || ep->cfg->one_request) {
 		s->st.reading = true;
 		oc_defer_schedule(&s->data_later);
 		return;

@@ -29,6 +29,7 @@
 #include "xalloc.h"
 
 #define LINGER_MS 500
+#define HELD_MAX 256 /* datagrams kept for a paused peer */
 #define UDP_MAX_V4 65507
 #define UDP_MAX_V6 65527
 
@@ -53,6 +54,8 @@ struct udp_ep {
 	struct udp_ep *next_peer;        /* listener's peer list */
 	bool is_peer;                    /* a listener's peer: writes go to addr */
 	bool paused;                     /* counted in sock->npaused */
+	struct oc_msg **held;            /* peers: datagrams that came while paused */
+	unsigned nheld;                  /* entries in held */
 	bool shut;                       /* shutdown requested */
 	unsigned sending;                /* uv_udp_send requests in flight */
 	struct oc_resolve res;           /* name resolution */
@@ -188,6 +191,20 @@ static void recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 		oc_notice("datagram from '%s' truncated to %zd bytes", to->where, nread);
 	struct oc_msg *m = oc_msg_new();
 	oc_msg_set_payload_copy(m, buf->base, (size_t)nread);
+	if (to->is_peer && to->paused) {
+		/* The socket is shared, so one peer cannot stop it at once: keep what comes for a
+		 * paused peer (its target may still be connecting) up to a bound, as a kernel
+		 * buffer would, and say so past it. */
+		if (to->nheld == HELD_MAX) {
+			oc_notice("'%s' is not reading: datagram dropped", to->where);
+			oc_msg_unref(m);
+			return;
+		}
+		if (!to->held)
+			to->held = xmalloc(HELD_MAX * sizeof(*to->held));
+		to->held[to->nheld++] = m;
+		return;
+	}
 	oc_ep_emit(to->ep, m);
 }
 
@@ -348,7 +365,12 @@ static void udp_pause(struct oc_ep *ep)
 
 static void udp_resume(struct oc_ep *ep)
 {
-	set_paused(ep->priv, false);
+	struct udp_ep *u = ep->priv;
+	set_paused(u, false);
+	unsigned n = u->nheld;
+	u->nheld = 0;
+	for (unsigned i = 0; i < n; i++)
+		oc_ep_emit(ep, u->held[i]);
 }
 
 static void linger_cb(uv_timer_t *t)
@@ -374,6 +396,11 @@ static void udp_close(struct oc_ep *ep)
 {
 	struct udp_ep *u = ep->priv;
 	u->closing = true;
+	for (unsigned i = 0; i < u->nheld; i++)
+		oc_msg_unref(u->held[i]);
+	free(u->held);
+	u->held = NULL;
+	u->nheld = 0;
 	if (u->linger) {
 		oc_uv_close_free(u->linger);
 		u->linger = NULL;
