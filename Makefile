@@ -14,8 +14,8 @@ VERSION := 0.1.0
 
 # Debian 12 packages: build dependencies and test peers. `make deps` / `make peers` install them.
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
-	libssl-dev libcsv-dev
-TEST_PEERS := socat ncat iperf3 mandoc python3 procps psmisc coreutils
+	libssl-dev libcsv-dev ca-certificates
+TEST_PEERS := socat ncat iperf3 mandoc python3 procps psmisc coreutils nginx openssl
 BENCH_PEERS := socat iperf3
 
 PKGS    := libuv jansson libcurl libcrypto

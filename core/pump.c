@@ -227,6 +227,10 @@ static void check_end(struct oc_pump *p)
 {
 	if (p->ending)
 		return;
+	if (p->result) /* a failure (or an early end) finishes the other direction too */
+		for (int i = 0; i < 2; i++)
+			if (p->dir[i].state == DIR_OPEN)
+				dir_end(p, &p->dir[i], true);
 	bool stopping = p->task.stopping || p->result;
 	bool end = stopping ? dirs_done(p, OC_DIR_AB | OC_DIR_BA)
 			    : (p->pc.need && dirs_done(p, p->pc.need));

@@ -557,7 +557,8 @@ static void setup_request(struct client *hc, struct req *r)
 		r->hdrs = add_header(r->hdrs, "Content-Type", m->f[OC_F_CONTENT_TYPE]);
 	if (hc->hmac_key && r->body)
 		r->hdrs = sign(hc, r->hdrs, r->body, r->body_len);
-	if (hc->etag && hc->ep->role == OC_ROLE_SUB)
+	/* Conditional polls save transfers, except with --every, which wants each body. */
+	if (hc->etag && hc->ep->role == OC_ROLE_SUB && !oc_ep_opt_flag(hc->ep, "every"))
 		r->hdrs = add_header(r->hdrs, "If-None-Match", hc->etag);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
 	if (cfg->user) {
@@ -684,13 +685,16 @@ static bool emit_response(struct client *hc, struct req *r)
 		hc->etag = xstrdup(etag);
 	}
 	bool show = ep->role == OC_ROLE_CLIENT || (ep->role == OC_ROLE_SUB && body_changed(hc, r));
-	if (show && hc->stream && !r->head_out && r->hlen) {
-		emit_bytes(hc, r->head, r->hlen); /* -i/-I with an empty (or buffered) body */
+	/* Plain output is the bytes themselves (-i: the header block first), as curl prints
+	 * them; --jsonl and --format get one message with the metadata. */
+	bool plain = !ep->cfg->jsonl && !ep->cfg->format;
+	if (show && plain) {
+		if (!r->head_out && r->hlen)
+			emit_bytes(hc, r->head, r->hlen);
 		r->head_out = true;
-	}
-	if (show && hc->stream && r->blen)
-		emit_bytes(hc, r->buf, r->blen); /* buffered while it waited its turn */
-	if (show && !hc->stream) {
+		if (r->blen) /* streamed already, or buffered while it waited its turn */
+			emit_bytes(hc, r->buf, r->blen);
+	} else if (show) {
 		struct oc_msg *m = r->resp ? oc_msg_ref(r->resp) : oc_msg_new();
 		oc_msg_take_payload(m, r->buf ? r->buf : xstrdup(""), r->blen);
 		r->buf = NULL;

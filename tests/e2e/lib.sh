@@ -44,7 +44,7 @@ POLL_MAX=${POLL_MAX:-10}
 
 SAN_DIR=$OUT_DIR/san
 mkdir -p "$SAN_DIR"
-export ASAN_OPTIONS="detect_leaks=1:log_path=$SAN_DIR/asan:abort_on_error=0${ASAN_OPTIONS_EXTRA:+:$ASAN_OPTIONS_EXTRA}"
+export ASAN_OPTIONS="detect_leaks=1:log_path=$SAN_DIR/asan${ASAN_OPTIONS_EXTRA:+:$ASAN_OPTIONS_EXTRA}"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$SAN_DIR/ubsan"
 export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 # Children the tests start (socat, python...) are not instrumented; the variables are harmless.
@@ -62,7 +62,8 @@ fail() {
 
 note() { echo "# $*" >&2; }
 
-# run_test DESC FUNC [ARGS...]: run FUNC in a fresh temp dir in a subshell with set -e.
+# run_test DESC FUNC [ARGS...]: run FUNC in a subshell with set -e, in a fresh temp dir $T
+# (kept for post-mortems); $S is a short temp dir for unix sockets, removed afterwards.
 run_test() {
 	local desc=$1
 	shift
@@ -75,6 +76,8 @@ run_test() {
 	T=$OUT_DIR/$id.d
 	rm -rf "$T"
 	mkdir -p "$T"
+	# A short directory for unix sockets (sun_path holds 108 bytes; $T may be long).
+	S=$(mktemp -d /tmp/oc-e2e.XXXXXX)
 	# Sanitizer reports of this test only.
 	local san=$SAN_DIR/$id
 	mkdir -p "$san"
@@ -88,12 +91,15 @@ run_test() {
 		"$@"
 	) >"$log" 2>&1 </dev/null
 	local rc=$?
+	rm -rf "$S"
 	if [ $rc -eq 0 ] && [ -f "$T/.skip" ]; then
 		echo "ok - $desc # SKIP $(cat "$T/.skip")"
 		return 0
 	fi
-	local sanfiles
-	sanfiles=$(find "$san" -type f 2>/dev/null | head -5)
+	local sanfiles f
+	# A report is an error or a runtime error; LeakSanitizer's notes about threads it could
+	# not suspend ("Running thread ... was not suspended") are not findings.
+	sanfiles=$(grep -lE 'ERROR: |runtime error:|SUMMARY: ' "$san"/* 2>/dev/null | head -5)
 	if [ -n "$sanfiles" ]; then
 		{
 			echo "---- sanitizer report(s):"
@@ -103,11 +109,20 @@ run_test() {
 	fi
 	if [ $rc -eq 0 ]; then
 		echo "ok - $desc"
+		# notes (`note ...`) are worth seeing: measured figures, shares
+		grep '^# ' "$log" | sed 's/^# /#   /' || true
 	else
 		_n_failed=$((_n_failed + 1))
 		echo "not ok - $desc"
-		echo "#   log: ${log#$ROOT/}"
-		tail -n 40 "$log" | sed 's/^/#   /'
+		echo "#   log: ${log#"$ROOT"/}"
+		if [ -n "$sanfiles" ]; then
+			# the report's head says what and where; its shadow-byte tail says nothing
+			for f in $sanfiles; do
+				grep -E 'ERROR|runtime error|SUMMARY|^ +#[0-9] ' "$f" | head -n 14 | sed 's/^/#   /'
+			done
+		else
+			tail -n 30 "$log" | sed 's/^/#   /'
+		fi
 	fi
 }
 
@@ -202,6 +217,25 @@ bg_direct() {
 
 pid_of() { cat ".pid.$1"; }
 
+# cmd_pid NAME: the pid of the command itself (bg runs it under timeout, whose child it is).
+cmd_pid() {
+	local p
+	p=$(pid_of "$1")
+	pgrep -P "$p" 2>/dev/null | head -1 || true
+}
+
+# has_inotify NAME: the background command NAME has an inotify instance open (it is watching).
+has_inotify() {
+	local p
+	p=$(cmd_pid "$1")
+	[ -n "$p" ] || return 1
+	local f
+	for f in /proc/"$p"/fd/*; do
+		[[ $(readlink "$f" 2>/dev/null) == *inotify* ]] && return 0
+	done
+	return 1
+}
+
 # wait_exit NAME: wait for a background process; its exit status lands in $EXIT_STATUS
 # (bounded: every bg process runs under timeout). Not in a $(...): the process is not a child
 # of that subshell.
@@ -254,16 +288,22 @@ _bg_cleanup() {
 
 # ---- waiting (bounded polling, never fixed sleeps) ----------------------------------------
 
-# wait_for CMD...: poll CMD until it succeeds (POLL_MAX seconds, or $WAIT_MAX).
-wait_for() {
+# try_wait CMD...: poll CMD until it succeeds (POLL_MAX seconds, or $WAIT_MAX); status 1 if it
+# never did.
+try_wait() {
 	local max=${WAIT_MAX:-$POLL_MAX}
-	local n=$(awk "BEGIN{print int($max/$POLL_STEP)}") i
+	local n i
+	n=$(awk "BEGIN{print int($max/$POLL_STEP)}")
 	for ((i = 0; i < n; i++)); do
 		if "$@" 2>/dev/null; then return 0; fi
 		sleep "$POLL_STEP"
 	done
-	"$@" 2>/dev/null && return 0
-	fail "timed out after ${max}s waiting for: $*"
+	"$@" 2>/dev/null
+}
+
+# wait_for CMD...: like try_wait, but the test fails when time runs out.
+wait_for() {
+	try_wait "$@" || fail "timed out after ${WAIT_MAX:-$POLL_MAX}s waiting for: $*"
 }
 
 # Port is in LISTEN state (TCP, v4 or v6) — checked in /proc, so no probe connection is made

@@ -146,6 +146,21 @@ t_bad_url() {
 }
 run_test "bad URL: exit 2, one line naming the URL" t_bad_url
 
+t_no_password_in_errors() {
+	expect_code 2 oc client 'tcp://u:topsecret@127.0.0.1:99999'
+	assert_one_line_error err
+	assert_no_grep err topsecret
+	assert_grep err "u:\*\*\*@127.0.0.1:99999"
+	expect_code 2 oc client 'tcp://u:topsecret@127.0.0.1:1?nosuchkey=1'
+	assert_no_grep err topsecret
+	expect_code 3 oc client 'foo://u:topsecret@127.0.0.1:1'
+	assert_one_line_error err
+	assert_no_grep err topsecret
+	expect_code 6 oc client 'tcp://u:topsecret@127.0.0.1:1'
+	assert_no_grep err topsecret
+}
+run_test "error messages never show a URL's password" t_no_password_in_errors
+
 # ---- 3, 4 ---------------------------------------------------------------------------------
 
 t_unknown_scheme() {
@@ -159,12 +174,15 @@ t_unknown_scheme() {
 run_test "unknown scheme: exit 3" t_unknown_scheme
 
 t_not_built() {
-	expect_code 4 oc client 'http://127.0.0.1:1/'
+	# a scheme from --version's "Known, not built in" list (it shrinks as adapters land)
+	oc --version >version
+	local s
+	s=$(sed -n '/^Known, not built in:/,/^[A-Z]/{/^  /p}' version | tr ' ' '\n' | grep -v '^$' | head -1)
+	[ -n "$s" ] || skip "every known scheme is built in"
+	note "using '$s'"
+	expect_code 4 oc client "$s://127.0.0.1:1/x"
 	assert_one_line_error err
-	assert_grep err "'http' support not built in"
-	expect_code 4 oc sub 'mqtt://127.0.0.1/a/#'
-	assert_one_line_error err
-	assert_grep err "'mqtt' support not built in"
+	assert_grep err "'$s' support not built in"
 }
 run_test "scheme known but not built in: exit 4" t_not_built
 
@@ -229,14 +247,14 @@ t_idle() {
 	expect_code 11 oc server --idle 0.3 tcp://127.0.0.1:$p
 	assert_one_line_error err
 	assert_grep err 'no message for 0.3s \(--idle\)'
-	# --idle restarts with each message: lines every 0.1 s keep it alive past 0.4 s
+	# --idle restarts with each message: lines every 0.1 s keep it alive past 1 s
 	require_peer socat
 	p=$(free_port)
-	bg srv oc server --idle 0.4 tcp://127.0.0.1:$p
+	bg srv oc server --idle 1 tcp://127.0.0.1:$p
 	wait_port $p
-	bg peer socat -u SYSTEM:'for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.1; done; sleep 5' TCP:127.0.0.1:$p
+	bg peer socat -u SYSTEM:'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do echo $i; sleep 0.1; done; sleep 5' TCP:127.0.0.1:$p
 	expect_exit srv 11
-	assert_content srv.out "$(seq 8)
+	assert_content srv.out "$(seq 15)
 "
 }
 run_test "--idle expires: exit 11 (and messages restart it)" t_idle
@@ -261,7 +279,6 @@ EOF
 	wait_lines full.out 1
 	local p
 	p=$(cat full.out)
-	local t0=$SECONDS
 	expect_code 11 oc client --connect-timeout 0.5 tcp://127.0.0.1:$p
 	assert_one_line_error err
 	assert_grep err "127.0.0.1:$p"
@@ -285,7 +302,7 @@ t_local_io() {
 	# stdin that cannot be read
 	expect_code 12 oc pub file:"$T/dst" </
 	assert_one_line_error err
-	assert_grep err "cannot read '-'"
+	assert_grep err "cannot read '(-|stdio)'"
 }
 run_test "unreadable file, unwritable output, unreadable stdin: exit 12" t_local_io
 
@@ -295,20 +312,17 @@ t_count_not_reached() {
 	require_peer socat
 	local p
 	p=$(free_port)
-	bg peer socat TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr SYSTEM:'printf "one\\ntwo\\n"'
+	bg peer socat TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr SYSTEM:'echo one; echo two'
 	wait_port $p
-	mkfifo client.in
-	bg client oc client -c 3 tcp://127.0.0.1:$p
-	exec 3>client.in
-	expect_exit client 13
-	exec 3>&-
-	assert_content client.out "one
+	expect_code 13 oc client -c 3 tcp://127.0.0.1:$p
+	assert_content out "one
 two
 "
-	assert_one_line_error client.err
-	# -c reached: 0, and the rest is not printed
+	assert_one_line_error err
+	assert_grep err "tcp://127.0.0.1:$p"
+	# -c reached: 0, and nothing after the count is printed
 	p=$(free_port)
-	bg peer2 socat TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr SYSTEM:'printf "a\\nb\\nc\\n"; sleep 5'
+	bg peer2 socat TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr SYSTEM:'echo a; echo b; echo c; sleep 5'
 	wait_port $p
 	expect_code 0 oc client -c 2 tcp://127.0.0.1:$p
 	assert_content out "a
@@ -320,12 +334,15 @@ run_test "-c not reached before the peer closed: exit 13; reached: 0" t_count_no
 
 # ---- 130 ----------------------------------------------------------------------------------
 
-# status_of CMD...: run CMD and print its exit status, or "signal N" if a signal killed it
-# (the shell reports both as 128+N; the design wants a clean exit with 130).
+# status_of.py NAME CMD...: run CMD (stdin NAME.in if present, stdout NAME.out, stderr NAME.err,
+# pid in NAME.pid) and print its exit status, or "signal N" if a signal killed it (the shell
+# reports both as 128+N; the design wants a clean exit with 130).
 cat >"$OUT_DIR/status_of.py" <<'EOF'
-import signal, subprocess, sys
-p = subprocess.Popen(sys.argv[2:], stdout=open(sys.argv[1] + ".out", "w"),
-                     stderr=open(sys.argv[1] + ".err", "w"), stdin=subprocess.DEVNULL,
+import os, signal, subprocess, sys
+name = sys.argv[1]
+stdin = open(name + ".in", "rb") if os.path.exists(name + ".in") else subprocess.DEVNULL
+p = subprocess.Popen(sys.argv[2:], stdout=open(name + ".out", "w"),
+                     stderr=open(name + ".err", "w"), stdin=stdin,
                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 open(sys.argv[1] + ".pid", "w").write(str(p.pid))
 rc = p.wait()
@@ -362,6 +379,34 @@ t_sigterm() {
 "
 }
 run_test "SIGTERM: exit 143" t_sigterm
+
+t_sigint_twice() {
+	local p
+	p=$(free_port)
+	head -c 30000000 /dev/zero | tr '\0' a | fold -w 100 >lines
+	cp lines srv.in
+	bg run timeout -k 5 10 "$PY" "$OUT_DIR/status_of.py" srv "$OMNICAT" server tcp://127.0.0.1:$p
+	wait_port $p
+	# a peer that never reads: what the server queued for it cannot be flushed
+	cat >stall.py <<'EOF2'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+print("connected", flush=True)
+time.sleep(60)
+EOF2
+	bg stall "$PY" stall.py $p
+	wait_line stall.out connected
+	local pid
+	pid=$(cat srv.pid)
+	kill -INT "$pid"
+	kill -INT "$pid" 2>/dev/null || true
+	expect_exit run 0
+	assert_content run.out "130
+"
+}
+run_test "SIGINT twice while a peer is stalled: exits at once with 130" t_sigint_twice
 
 # ---- closed stdout: 0, quietly ------------------------------------------------------------
 
