@@ -14,16 +14,16 @@ VERSION := 0.1.0
 
 # Debian 12 packages: build dependencies and test peers. `make deps` / `make peers` install them.
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
-	libssl-dev libcsv-dev ca-certificates
+	libssl-dev libcsv-dev libhttp-parser-dev media-types ca-certificates
 TEST_PEERS := socat ncat iperf3 mandoc python3 procps psmisc coreutils nginx openssl
 BENCH_PEERS := socat iperf3
 
-PKGS    := libuv jansson libcurl libcrypto
+PKGS    := libuv jansson libcurl libcrypto libssl
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
 CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -DOC_VERSION='"$(VERSION)"' -Icore -Iproto-adapters \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lhttp_parser
 
 # Quiet by default; `make V=1` shows the commands.
 V ?= 0

@@ -18,6 +18,7 @@ int cmd_client(struct cmd_ctx *c)
 	const struct oc_adapter *ad = oc_adapter_of(c->args.urls[0], OC_ROLE_CLIENT);
 	if (ad && (ad->flags & OC_AF_REQUEST) && !cfg->data && !cfg->each)
 		cfg->one_request = true;
+	cfg->body_bytes = !cfg->jsonl && !cfg->format && !cfg->exec && !cfg->exec_shell;
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_CLIENT, &status);
 	if (!url)
 		return status;

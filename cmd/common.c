@@ -43,14 +43,7 @@ void cmd_exec_framing(struct oc_cfg *cfg)
 
 struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, char *err, size_t errlen)
 {
-	char *url;
-	if (cfg->exec_shell) {
-		char *q = oc_argv_quote(cfg->exec_shell);
-		url = xasprintf("exec:/bin/sh -c %s", q);
-		free(q);
-	} else {
-		url = xasprintf("exec:%s", cfg->exec);
-	}
+	char *url = oc_exec_url(cfg->exec, cfg->exec_shell);
 	struct oc_ep *ep = NULL;
 	int r = oc_ep_create(url, cfg, OC_ROLE_CLIENT, &ep, err, errlen);
 	free(url);

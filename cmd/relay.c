@@ -67,6 +67,11 @@ int cmd_relay(struct cmd_ctx *c)
 		if (!b.cfg->framing)
 			b.cfg->framing = OC_FRAMING_RAW + 1;
 	}
+	/* A request/response server relays its requests to B and answers each with B's answer
+	 * (B is a request/response client: a reverse proxy) or, B being one-way, with success
+	 * once B took the message (DESIGN §4). */
+	if (a.listens && has(&a, OC_AF_REQUEST))
+		a.cfg->relay_reply = has(&b, OC_AF_REQUEST) ? OC_RELAY_BY_ID : OC_RELAY_ACK;
 	int status = 0;
 	struct oc_ep *ea = cmd_endpoint(a.url, a.cfg, role_of(&a, true), &status);
 	struct oc_ep *eb = ea ? cmd_endpoint(b.url, b.cfg, role_of(&b, false), &status) : NULL;
@@ -85,6 +90,8 @@ int cmd_relay(struct cmd_ctx *c)
 		return 0;
 	}
 	bool a_two = ea->role == OC_ROLE_CLIENT, b_two = eb->role == OC_ROLE_CLIENT;
+	if (a.cfg->relay_reply == OC_RELAY_ACK)
+		b_two = false; /* B's messages have nothing to answer */
 	unsigned active = OC_DIR_AB | (a_two && b_two ? OC_DIR_BA : 0);
 	/* A hub never ends by itself: only directions from another source end the relay. */
 	unsigned need = (a_conns ? 0 : OC_DIR_AB) | (b_conns ? 0 : active & OC_DIR_BA);

@@ -1,7 +1,9 @@
 /* cmd/server.c — `omnicat server URL`: listen; what peers send goes to stdout (or to one
  * --exec child per connection, ncat -e style); stdin is broadcast to the peers, or sent to the
  * one a jsonl line names; --echo sends each message back to its sender. A server outlives
- * stdin's end: it serves until a signal, -c, --timeout or --idle (DESIGN §4). */
+ * stdin's end: it serves until a signal, -c, --timeout or --idle (DESIGN §4). A request/
+ * response server (http) answers each request itself (a fixed answer, --echo, one --exec
+ * child per request, --dir...), or from stdin with --reply-stdin. */
 #include "adapter.h"
 #include "cmd.h"
 #include "err.h"
@@ -21,7 +23,7 @@ int cmd_server(struct cmd_ctx *c)
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_SERVER, &status);
 	if (!url)
 		return status;
-	if (cfg->exec || cfg->exec_shell) {
+	if ((cfg->exec || cfg->exec_shell) && !oc_ep_has(url, OC_AF_REQUEST)) {
 		char err[512];
 		struct oc_ep *probe = cmd_exec_endpoint(cfg, err, sizeof(err));
 		if (!probe || !oc_ep_has(url, OC_AF_CONNS)) {
@@ -47,8 +49,12 @@ int cmd_server(struct cmd_ctx *c)
 			oc_ep_close(io);
 		return status;
 	}
+	/* A request/response server answers by itself, so stdin is read only when it holds
+	 * the answers (--reply-stdin); a stream or message server broadcasts stdin. */
+	bool request = oc_ep_has(url, OC_AF_REQUEST);
+	bool stdin_answers = !request || oc_ep_opt_flag(url, "reply-stdin");
 	const struct oc_pump_cfg pc = {
-		.active = OC_DIR_AB | OC_DIR_BA,
+		.active = OC_DIR_AB | (stdin_answers ? OC_DIR_BA : 0),
 		.counted = OC_DIR_AB,
 		.propagate = OC_DIR_AB,
 	};

@@ -5,8 +5,9 @@
 
 int cmd_sub(struct cmd_ctx *c)
 {
-	const struct oc_cfg *cfg = &c->args.ep[0];
+	struct oc_cfg *cfg = &c->args.ep[0];
 	int status = 0;
+	cfg->body_bytes = !cfg->jsonl && !cfg->format; /* bodies print as they are */
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_SUB, &status);
 	if (!url)
 		return status;

@@ -105,3 +105,13 @@ char *oc_argv_quote(const char *s)
 	*o = '\0';
 	return out;
 }
+
+char *oc_exec_url(const char *exec, const char *exec_shell)
+{
+	if (!exec_shell)
+		return xasprintf("exec:%s", exec);
+	char *q = oc_argv_quote(exec_shell);
+	char *url = xasprintf("exec:/bin/sh -c %s", q);
+	free(q);
+	return url;
+}

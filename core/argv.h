@@ -14,5 +14,8 @@ int oc_argv_split(const char *cmd, char ***argv, char *err, size_t errlen);
 void oc_argv_free(char **argv);
 /* Quote s so that oc_argv_split() gives it back as one word (a new string). */
 char *oc_argv_quote(const char *s);
+/* The exec: URL that runs --exec CMD (split, no shell) or --exec-shell CMD (/bin/sh -c), as
+ * a new string. */
+char *oc_exec_url(const char *exec, const char *exec_shell);
 
 #endif

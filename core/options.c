@@ -29,8 +29,9 @@
 const struct oc_option oc_options[] = {
 	{ "count", 'c', OC_ARG_COUNT, RUN, F(count), ALL, 0, "N",
 	  "stop after N messages came out of the URL (pub: after N were sent)" },
-	{ "data", 'd', OC_ARG_STR, RUN, F(data), CL | PB, 0, "DATA",
-	  "send one message, exactly DATA (@FILE, @- for stdin), instead of reading stdin" },
+	{ "data", 'd', OC_ARG_STR, RUN, F(data), CL | PB | SV, 0, "DATA",
+	  "send one message, exactly DATA (@FILE, @- for stdin), instead of reading stdin; "
+	  "a request server's fixed answer" },
 	{ "output", 'o', OC_ARG_STR, RUN, F(output), ALL, 0, "FILE",
 	  "write what stdout would get to FILE" },
 	{ "timeout", 'm', OC_ARG_SECS, RUN, F(timeout), ALL, 0, "S",
@@ -55,7 +56,8 @@ const struct oc_option oc_options[] = {
 	{ "reconnect", 0, OC_ARG_FLAG, EP, F(reconnect), ALL, 0, NULL,
 	  "reconnect with bounded exponential backoff when the connection is lost" },
 	{ "exec", 0, OC_ARG_STR, RUN, F(exec), CL | SV, 0, "CMD",
-	  "wire each connection to a child running CMD (split like a shell, no shell)" },
+	  "wire each connection (request servers: each request) to a child running CMD "
+	  "(split like a shell, no shell)" },
 	{ "exec-shell", 0, OC_ARG_STR, RUN, F(exec_shell), CL | SV, 0, "CMD",
 	  "like --exec, but run CMD with /bin/sh -c" },
 	{ "echo", 0, OC_ARG_FLAG, RUN, F(echo), SV, 0, NULL,

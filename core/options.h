@@ -28,6 +28,10 @@ enum {
 	OC_CMD_ALL = 0x1f,
 };
 
+/* relay_reply values. */
+#define OC_RELAY_ACK 1   /* answer success once the target accepted the message, else fail */
+#define OC_RELAY_BY_ID 2 /* the target answers: its message with the request's id */
+
 enum oc_argtype {
 	OC_ARG_FLAG,    /* no argument: sets true */
 	OC_ARG_COUNTER, /* no argument: each use adds one (-v -v) */
@@ -73,6 +77,10 @@ struct oc_cfg {
 	long parallel;          /* --parallel N requests at once (--each) */
 	bool one_request;       /* internal: stdio gives one empty message (a request with
 				 * no body) instead of reading stdin */
+	bool body_bytes;        /* internal: responses go to stdout as their bytes (curl's way),
+				 * not as messages: client/sub without --jsonl or --format */
+	int relay_reply;        /* internal: how a relayed request/response server answers:
+				 * OC_RELAY_ACK (the target is one-way) or OC_RELAY_BY_ID */
 	/* endpoint scope */
 	int framing;            /* --framing: enum oc_framing + 1; 0 = default */
 	bool reconnect;         /* --reconnect */

@@ -16,6 +16,7 @@ extern const struct oc_adapter oc_adapter_exec;
 extern const struct oc_adapter oc_adapter_file;
 extern const struct oc_adapter oc_adapter_dir;
 extern const struct oc_adapter oc_adapter_http;
+extern const struct oc_adapter oc_adapter_http_server;
 
 #define A OC_URL_AUTHORITY
 #define T OC_URL_TOPIC
@@ -36,10 +37,12 @@ const struct oc_scheme oc_schemes[] = {
 	{ "exec", &oc_adapter_exec, NULL, OC_URL_COMMAND, 0, "child process's stdin/stdout: exec:CMD ARGS" },
 	{ "file", &oc_adapter_file, NULL, P, 0, "file: read (sub, --follow) or append (pub): file:/path" },
 	{ "dir", &oc_adapter_dir, NULL, P, 0, "spool directory, one file per message: dir:/path" },
-	{ "http", &oc_adapter_http, NULL, A, Q, "HTTP request: http://host[:port]/path?query" },
+	{ "http", &oc_adapter_http, &oc_adapter_http_server, A, Q,
+	  "HTTP request: http://host[:port]/path?query; server: http://[host]:port" },
+	{ "http-listen", &oc_adapter_http_server, NULL, A, L | Q,
+	  "HTTP server in relays: http-listen://[host]:port" },
 	{ "https", &oc_adapter_http, NULL, A, Q, "HTTP over TLS: https://host[:port]/path" },
 	/* Known, not built yet (later work). */
-	{ "http-listen", NULL, NULL, A, L | Q, "HTTP server" },
 	{ "ws", NULL, NULL, A, Q, "WebSocket" },
 	{ "wss", NULL, NULL, A, Q, "WebSocket over TLS" },
 	{ "ws-listen", NULL, NULL, A, L | Q, "WebSocket server" },
@@ -70,7 +73,8 @@ const struct oc_scheme oc_schemes[] = {
 
 const struct oc_adapter *const oc_adapters[] = {
 	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_udp,  &oc_adapter_fifo,
-	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http, NULL,
+	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http,
+	&oc_adapter_http_server, NULL,
 };
 
 const struct oc_scheme *oc_scheme_find(const char *name)

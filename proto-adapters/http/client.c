@@ -4,9 +4,10 @@
  *   client   each message written is one request; its response is emitted, in request order
  *            (--parallel N runs up to N at once and still keeps the order). Without --each the
  *            command writes one request: no body (GET) unless -d or a --data-* option gives
- *            one (POST). With plain output the body streams to stdout as it arrives (flat
- *            memory for any size, curl pauses while stdout is full); with --jsonl or
- *            --format each response is one message: status, headers, payload, id.
+ *            one (POST). Printed plainly (client/sub without --jsonl or --format), the body
+ *            streams to stdout as it arrives (flat memory for any size, curl pauses while
+ *            stdout is full); otherwise (--jsonl, --format, relays) each response is one
+ *            message: status, headers, payload, and the request's id.
  *   pub      each message is POSTed (a webhook sender); --hmac-secret-file signs it.
  *   sub      GET, then every --interval seconds; a body is emitted when it changed (--every:
  *            each time), with If-None-Match when the server gives an ETag.
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapter.h"
 #include "curl_uv.h"
@@ -310,6 +312,19 @@ static struct curl_slist *sign(struct client *hc, struct curl_slist *hdrs, const
 	return hdrs;
 }
 
+/* Headers that describe one hop, not the message: a relayed request must not carry the
+ * incoming connection's framing or host to the next server (curl sets its own). */
+static bool hop_header(const char *name)
+{
+	static const char *const hop[] = { "host", "content-length", "transfer-encoding",
+					   "connection", "keep-alive", "expect", "upgrade", "te",
+					   "trailer", "proxy-connection", "proxy-authorization" };
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (!strcasecmp(name, hop[i]))
+			return true;
+	return false;
+}
+
 static struct curl_slist *add_header(struct curl_slist *h, const char *name, const char *value)
 {
 	char *line = *value ? xasprintf("%s: %s", name, value) : xasprintf("%s;", name);
@@ -551,9 +566,14 @@ static void setup_request(struct client *hc, struct req *r)
 	const char *h;
 	while ((h = oc_cfg_next(cfg, "header", &i)))
 		r->hdrs = curl_slist_append(r->hdrs, h);
-	for (unsigned k = 0; k < m->nhdrs; k++)
+	bool typed = false;
+	for (unsigned k = 0; k < m->nhdrs; k++) {
+		if (hop_header(m->hdrs[k].name))
+			continue;
+		typed |= !strcasecmp(m->hdrs[k].name, "content-type");
 		r->hdrs = add_header(r->hdrs, m->hdrs[k].name, m->hdrs[k].value);
-	if (m->f[OC_F_CONTENT_TYPE])
+	}
+	if (m->f[OC_F_CONTENT_TYPE] && !typed)
 		r->hdrs = add_header(r->hdrs, "Content-Type", m->f[OC_F_CONTENT_TYPE]);
 	if (hc->hmac_key && r->body)
 		r->hdrs = sign(hc, r->hdrs, r->body, r->body_len);
@@ -687,7 +707,7 @@ static bool emit_response(struct client *hc, struct req *r)
 	bool show = ep->role == OC_ROLE_CLIENT || (ep->role == OC_ROLE_SUB && body_changed(hc, r));
 	/* Plain output is the bytes themselves (-i: the header block first), as curl prints
 	 * them; --jsonl and --format get one message with the metadata. */
-	bool plain = !ep->cfg->jsonl && !ep->cfg->format;
+	bool plain = ep->cfg->body_bytes;
 	if (show && plain) {
 		if (!r->head_out && r->hlen)
 			emit_bytes(hc, r->head, r->hlen);
@@ -828,8 +848,7 @@ static int http_open(struct oc_ep *ep)
 		return r;
 	}
 	hc->parallel = ep->cfg->parallel > 0 ? (unsigned)ep->cfg->parallel : 1;
-	hc->stream = !ep->cfg->jsonl && !ep->cfg->format && hc->parallel == 1 &&
-		     ep->role == OC_ROLE_CLIENT;
+	hc->stream = ep->cfg->body_bytes && hc->parallel == 1 && ep->role == OC_ROLE_CLIENT;
 	hc->paused = true; /* endpoints start paused */
 	oc_curl_init(&hc->curl, transfer_done, hc);
 	hc->curl_open = true;
