@@ -400,6 +400,10 @@ static void flush_now(struct oc_stream *s)
 			return;
 		unsigned nbufs;
 		uv_buf_t *bufs = oc_iobatch_bufs(&s->batch, &nbufs);
+		if (nbufs == 0) { /* only empty raw messages: nothing to write */
+			inflight_done(s, true);
+			continue;
+		}
 		if (oc_log.trace)
 			for (unsigned i = 0; i < nbufs; i++)
 				oc_trace_bytes(what_of(s), "sent", bufs[i].base, bufs[i].len);

@@ -40,28 +40,28 @@
 #define PLAIN_CHUNK 16384 /* one TLS record of plaintext at most */
 
 struct oc_tls_ctx {
-	SSL_CTX *ssl;        /* OpenSSL context: certificates, trust store, verify mode */
-	bool server;         /* sessions accept rather than connect */
+	SSL_CTX *ssl;	     /* OpenSSL context: certificates, trust store, verify mode */
+	bool server;	     /* sessions accept rather than connect */
 	unsigned char *alpn; /* ALPN list in wire format (length-prefixed names), or NULL */
 	size_t alpn_len;     /* bytes in alpn */
-	unsigned refs;       /* the creator's reference plus one per live session */
+	unsigned refs;	     /* the creator's reference plus one per live session */
 };
 
 struct oc_tls {
 	struct oc_tls_ctx *ctx; /* shared context (one reference held) */
-	SSL *ssl;               /* the session; owns in and out */
-	BIO *in;                /* memory BIO: ciphertext from the peer, read by OpenSSL */
-	BIO *out;               /* memory BIO: ciphertext for the peer, written by OpenSSL */
-	char *wbuf;             /* plaintext written before the handshake completed */
-	size_t wlen;            /* bytes in wbuf */
-	size_t woff;            /* bytes of wbuf already given to SSL_write */
-	bool ready;             /* handshake complete */
-	bool failed;            /* fatal error: err says why, every call fails now */
-	bool close_wanted;      /* oc_tls_close() called: no more writes */
-	bool close_sent;        /* close_notify handed to OpenSSL */
-	bool peer_closed;       /* close_notify received */
-	char alpn[256];         /* negotiated ALPN protocol, "" when none */
-	char err[256];          /* last failure, one line */
+	SSL *ssl;		/* the session; owns in and out */
+	BIO *in;		/* memory BIO: ciphertext from the peer, read by OpenSSL */
+	BIO *out;		/* memory BIO: ciphertext for the peer, written by OpenSSL */
+	char *wbuf;		/* plaintext written before the handshake completed */
+	size_t wlen;		/* bytes in wbuf */
+	size_t woff;		/* bytes of wbuf already given to SSL_write */
+	bool ready;		/* handshake complete */
+	bool failed;		/* fatal error: err says why, every call fails now */
+	bool close_wanted;	/* oc_tls_close() called: no more writes */
+	bool close_sent;	/* close_notify handed to OpenSSL */
+	bool peer_closed;	/* close_notify received */
+	char alpn[256];		/* negotiated ALPN protocol, "" when none */
+	char err[256];		/* last failure, one line */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -125,9 +125,12 @@ static int fail(struct oc_tls *t, const char *phase, int sslerr)
 /* Context */
 
 /* Encrypted keys would make OpenSSL prompt on the terminal for a passphrase; we have no
- * option for one, so refuse instead (the load then fails with a "bad decrypt"-like reason). */
+ * option for one, so refuse instead, and note that a passphrase was asked for: the load then
+ * fails with "bad decrypt", which would not tell the user why. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
+	if (u)
+		*(bool *)u = true;
 	return 0;
 }
 
@@ -189,7 +192,8 @@ static int build_alpn(struct oc_tls_ctx *c, const char *const *alpn, char *err, 
 	for (const char *const *p = alpn; *p; p++) {
 		size_t n = strlen(*p);
 		if (n == 0 || n > 255) {
-			snprintf(err, errlen, "invalid alpn protocol name '%s': 1 to 255 bytes", *p);
+			snprintf(err, errlen, "invalid alpn protocol name '%s': 1 to 255 bytes",
+				 *p);
 			return OC_EUSAGE;
 		}
 		total += 1 + n;
@@ -214,7 +218,8 @@ static int build_alpn(struct oc_tls_ctx *c, const char *const *alpn, char *err, 
 static int check_conf(const struct oc_tls_conf *conf, char *err, size_t errlen)
 {
 	if (conf->server && !conf->cert) {
-		snprintf(err, errlen, "a tls server needs a certificate (--cert) and a key (--key)");
+		snprintf(err, errlen,
+			 "a tls server needs a certificate (--cert) and a key (--key)");
 		return OC_EUSAGE;
 	}
 	if (conf->key && !conf->cert) {
@@ -270,7 +275,8 @@ int oc_tls_ctx_new(const struct oc_tls_conf *conf, struct oc_tls_ctx **out, char
 	SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
 	/* SSL_write returns after each record and accepts a retry from a moved buffer: our
 	 * pending buffer (t->wbuf) may be reallocated between a WANT_READ and its retry. */
-	SSL_CTX_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(c->ssl,
+			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_default_passwd_cb(c->ssl, no_passphrase);
 
 	if (conf->cert) {
@@ -280,11 +286,20 @@ int oc_tls_ctx_new(const struct oc_tls_conf *conf, struct oc_tls_ctx **out, char
 			return ctx_fail(c, OC_ETLS);
 		}
 		/* This already compares the key with the certificate loaded above. */
-		if (SSL_CTX_use_PrivateKey_file(c->ssl, key, SSL_FILETYPE_PEM) != 1) {
+		bool encrypted = false;
+		SSL_CTX_set_default_passwd_cb_userdata(c->ssl, &encrypted);
+		int ok = SSL_CTX_use_PrivateKey_file(c->ssl, key, SSL_FILETYPE_PEM);
+		SSL_CTX_set_default_passwd_cb_userdata(c->ssl, NULL); /* &encrypted goes away */
+		if (ok != 1) {
 			unsigned long code = 0;
 			queued_reason(why, sizeof(why), &code);
-			if (ERR_GET_LIB(code) == ERR_LIB_X509 &&
-			    ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH)
+			if (encrypted)
+				snprintf(err, errlen,
+					 "cannot load key '%s': it is encrypted (passphrases are "
+					 "not supported)",
+					 key);
+			else if (ERR_GET_LIB(code) == ERR_LIB_X509 &&
+				 ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH)
 				snprintf(err, errlen, "certificate '%s' does not match key '%s'",
 					 conf->cert, key);
 			else
@@ -294,8 +309,8 @@ int oc_tls_ctx_new(const struct oc_tls_conf *conf, struct oc_tls_ctx **out, char
 		/* ...but a key of another type (RSA key, EC certificate) lands in its own slot
 		 * without complaint; this catches that. */
 		if (SSL_CTX_check_private_key(c->ssl) != 1) {
-			snprintf(err, errlen, "certificate '%s' does not match key '%s'", conf->cert,
-				 key);
+			snprintf(err, errlen, "certificate '%s' does not match key '%s'",
+				 conf->cert, key);
 			return ctx_fail(c, OC_ETLS);
 		}
 	}
@@ -319,8 +334,8 @@ int oc_tls_ctx_new(const struct oc_tls_conf *conf, struct oc_tls_ctx **out, char
 			STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(conf->cacert);
 			if (names)
 				SSL_CTX_set_client_CA_list(c->ssl, names);
-			SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-					   NULL);
+			SSL_CTX_set_verify(c->ssl,
+					   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 			/* A server that verifies clients refuses to resume sessions without a
 			 * session id context ("session id context uninitialized"). */
 			static const unsigned char sid[] = "omnicat";
@@ -508,8 +523,7 @@ int oc_tls_start(struct oc_tls *t)
 	return handshake(t); /* leaves the ClientHello in t->out and WANT_READ */
 }
 
-int oc_tls_input(struct oc_tls *t, const void *data, size_t len, oc_tls_plain_fn plain,
-		 void *ud)
+int oc_tls_input(struct oc_tls *t, const void *data, size_t len, oc_tls_plain_fn plain, void *ud)
 {
 	if (t->failed)
 		return OC_ETLS;

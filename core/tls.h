@@ -29,13 +29,13 @@
 #include <stddef.h>
 
 struct oc_tls_conf {
-	bool server;             /* accept (needs cert+key) or connect */
-	const char *cert, *key;  /* PEM files: the server's, or a client certificate; key NULL:
+	bool server;		 /* accept (needs cert+key) or connect */
+	const char *cert, *key;	 /* PEM files: the server's, or a client certificate; key NULL:
 				    the key is in the cert file */
-	const char *cacert;      /* PEM CA bundle to verify the peer; NULL: system default store
+	const char *cacert;	 /* PEM CA bundle to verify the peer; NULL: system default store
 				    (clients) */
-	bool insecure;           /* do not verify the peer (-k) */
-	bool verify_client;      /* server: require a client certificate signed by cacert */
+	bool insecure;		 /* do not verify the peer (-k) */
+	bool verify_client;	 /* server: require a client certificate signed by cacert */
 	const char *const *alpn; /* NULL-terminated protocol names in preference order
 				    ("h2","http/1.1"), or NULL */
 };
@@ -73,8 +73,7 @@ void oc_tls_free(struct oc_tls *t);
  * failure every later call returns OC_ETLS too. After input, call oc_tls_take() — the
  * handshake produces bytes to send, and so does a failure (the alert for the peer). */
 typedef void (*oc_tls_plain_fn)(void *ud, const char *p, size_t n);
-int oc_tls_input(struct oc_tls *t, const void *data, size_t len, oc_tls_plain_fn plain,
-		 void *ud);
+int oc_tls_input(struct oc_tls *t, const void *data, size_t len, oc_tls_plain_fn plain, void *ud);
 
 /* Application data to send (copied or encrypted at once: data may go away on return);
  * buffered inside until the handshake is done (unbounded here: the caller applies
@@ -92,7 +91,7 @@ int oc_tls_start(struct oc_tls *t);
 size_t oc_tls_take(struct oc_tls *t, char *buf, size_t cap);
 size_t oc_tls_pending(const struct oc_tls *t); /* ciphertext bytes waiting to be taken */
 
-bool oc_tls_ready(const struct oc_tls *t);          /* handshake complete */
+bool oc_tls_ready(const struct oc_tls *t);	    /* handshake complete */
 const char *oc_tls_alpn(const struct oc_tls *t);    /* negotiated ALPN protocol, or NULL */
 const char *oc_tls_version(const struct oc_tls *t); /* "TLSv1.3" ... for -v */
 
