@@ -40,28 +40,29 @@
 #define PLAIN_CHUNK 16384 /* one TLS record of plaintext at most */
 
 struct oc_tls_ctx {
-	SSL_CTX *ssl;	     /* OpenSSL context: certificates, trust store, verify mode */
-	bool server;	     /* sessions accept rather than connect */
+	SSL_CTX *ssl;        /* OpenSSL context: certificates, trust store, verify mode */
+	bool server;         /* sessions accept rather than connect */
 	unsigned char *alpn; /* ALPN list in wire format (length-prefixed names), or NULL */
 	size_t alpn_len;     /* bytes in alpn */
-	unsigned refs;	     /* the creator's reference plus one per live session */
+	unsigned refs;       /* the creator's reference plus one per live session */
 };
 
 struct oc_tls {
 	struct oc_tls_ctx *ctx; /* shared context (one reference held) */
-	SSL *ssl;		/* the session; owns in and out */
-	BIO *in;		/* memory BIO: ciphertext from the peer, read by OpenSSL */
-	BIO *out;		/* memory BIO: ciphertext for the peer, written by OpenSSL */
-	char *wbuf;		/* plaintext written before the handshake completed */
-	size_t wlen;		/* bytes in wbuf */
-	size_t woff;		/* bytes of wbuf already given to SSL_write */
-	bool ready;		/* handshake complete */
-	bool failed;		/* fatal error: err says why, every call fails now */
-	bool close_wanted;	/* oc_tls_close() called: no more writes */
-	bool close_sent;	/* close_notify handed to OpenSSL */
-	bool peer_closed;	/* close_notify received */
-	char alpn[256];		/* negotiated ALPN protocol, "" when none */
-	char err[256];		/* last failure, one line */
+	SSL *ssl;               /* the session; owns in and out */
+	BIO *in;                /* memory BIO: ciphertext from the peer, read by OpenSSL */
+	BIO *out;               /* memory BIO: ciphertext for the peer, written by OpenSSL */
+	char *wbuf;             /* plaintext written before the handshake completed */
+	size_t wlen;            /* bytes in wbuf */
+	size_t woff;            /* bytes of wbuf already given to SSL_write */
+	size_t wcap;            /* bytes allocated for wbuf */
+	bool ready;             /* handshake complete */
+	bool failed;            /* fatal error: err says why, every call fails now */
+	bool close_wanted;      /* oc_tls_close() called: no more writes */
+	bool close_sent;        /* close_notify handed to OpenSSL */
+	bool peer_closed;       /* close_notify received */
+	char alpn[256];         /* negotiated ALPN protocol, "" when none */
+	char err[256];          /* last failure, one line */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -484,7 +485,7 @@ static int flush_plain(struct oc_tls *t)
 	}
 	free(t->wbuf);
 	t->wbuf = NULL;
-	t->wlen = t->woff = 0;
+	t->wlen = t->woff = t->wcap = 0;
 	maybe_close(t);
 	return 0;
 }
@@ -593,11 +594,15 @@ int oc_tls_write(struct oc_tls *t, const void *data, size_t len)
 		if (off == len)
 			return 0;
 	}
-	/* Keep the rest, behind whatever is kept already. */
+	/* Keep the rest, behind whatever is kept already (doubling: many small writes before
+	 * the handshake must not cost a realloc each). */
 	size_t rest = len - off;
-	if (t->woff && t->woff == t->wlen)
-		t->woff = t->wlen = 0;
-	t->wbuf = xrealloc(t->wbuf, t->wlen + rest);
+	if (t->wlen + rest > t->wcap) {
+		t->wcap = t->wcap ? t->wcap : 4096;
+		while (t->wcap < t->wlen + rest)
+			t->wcap *= 2;
+		t->wbuf = xrealloc(t->wbuf, t->wcap);
+	}
 	memcpy(t->wbuf + t->wlen, (const char *)data + off, rest);
 	t->wlen += rest;
 	return 0;

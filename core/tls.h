@@ -8,13 +8,13 @@
  * keeps owning every file descriptor.
  *
  * Typical use (client):
- *	oc_tls_ctx_new(&conf, &ctx, err, sizeof(err));     once per endpoint
- *	t = oc_tls_new(ctx, "example.com");                 per connection
- *	oc_tls_start(t); flush();                           ClientHello
- *	on read:  r = oc_tls_input(t, buf, n, plain, ud); flush();  (flush even when r < 0:
- *	          the alert explaining the failure to the peer is waiting there)
- *	on data to send: oc_tls_write(t, p, n); flush();
- *	at the end: oc_tls_close(t); flush(); ... oc_tls_free(t);
+ *      oc_tls_ctx_new(&conf, &ctx, err, sizeof(err));     once per endpoint
+ *      t = oc_tls_new(ctx, "example.com");                 per connection
+ *      oc_tls_start(t); flush();                           ClientHello
+ *      on read:  r = oc_tls_input(t, buf, n, plain, ud); flush();  (flush even when r < 0:
+ *                the alert explaining the failure to the peer is waiting there)
+ *      on data to send: oc_tls_write(t, p, n); flush();
+ *      at the end: oc_tls_close(t); flush(); ... oc_tls_free(t);
  * where flush() calls oc_tls_take() until it returns 0 and writes what it got.
  *
  * Results: 0, or a negative OC_E* from core/err.h: OC_ETLS (handshake, certificate,
@@ -29,13 +29,13 @@
 #include <stddef.h>
 
 struct oc_tls_conf {
-	bool server;		 /* accept (needs cert+key) or connect */
-	const char *cert, *key;	 /* PEM files: the server's, or a client certificate; key NULL:
+	bool server;             /* accept (needs cert+key) or connect */
+	const char *cert, *key;  /* PEM files: the server's, or a client certificate; key NULL:
 				    the key is in the cert file */
-	const char *cacert;	 /* PEM CA bundle to verify the peer; NULL: system default store
+	const char *cacert;      /* PEM CA bundle to verify the peer; NULL: system default store
 				    (clients) */
-	bool insecure;		 /* do not verify the peer (-k) */
-	bool verify_client;	 /* server: require a client certificate signed by cacert */
+	bool insecure;           /* do not verify the peer (-k) */
+	bool verify_client;      /* server: require a client certificate signed by cacert */
 	const char *const *alpn; /* NULL-terminated protocol names in preference order
 				    ("h2","http/1.1"), or NULL */
 };
@@ -47,9 +47,9 @@ struct oc_tls_ctx;
 /* Build a context from conf (copied: conf and its strings may go away afterwards). Loads
  * certificates and keys now, so file problems show up before any connection. Returns 0 with
  * *out set, or OC_EIO (a file cannot be read), OC_ETLS (a file holds no usable certificate
- * or key, or they do not match), OC_EUSAGE (server without cert, verify_client without
- * cacert or with insecure, an empty or over-long ALPN name), with a one-line lowercase
- * message in err. TLS 1.2 is the minimum version; renegotiation is refused. */
+ * or key, or they do not match), OC_EUSAGE (a server without cert, a key without cert,
+ * verify_client on a client, without cacert or with insecure, an empty or over-long ALPN
+ * name), with a one-line message starting lowercase in err. TLS 1.2 is the minimum version; renegotiation is refused. */
 int oc_tls_ctx_new(const struct oc_tls_conf *conf, struct oc_tls_ctx **out, char *err,
 		   size_t errlen);
 void oc_tls_ctx_free(struct oc_tls_ctx *ctx);
@@ -91,9 +91,12 @@ int oc_tls_start(struct oc_tls *t);
 size_t oc_tls_take(struct oc_tls *t, char *buf, size_t cap);
 size_t oc_tls_pending(const struct oc_tls *t); /* ciphertext bytes waiting to be taken */
 
-bool oc_tls_ready(const struct oc_tls *t);	    /* handshake complete */
+/* Handshake complete on our side. A TLS 1.3 client is ready before the server has checked
+ * the client's certificate: a refusal arrives as an alert, and a later oc_tls_input() fails
+ * ("tls session failed: tlsv13 alert certificate required"). */
+bool oc_tls_ready(const struct oc_tls *t);
 const char *oc_tls_alpn(const struct oc_tls *t);    /* negotiated ALPN protocol, or NULL */
-const char *oc_tls_version(const struct oc_tls *t); /* "TLSv1.3" ... for -v */
+const char *oc_tls_version(const struct oc_tls *t); /* "TLSv1.3", "TLSv1.2", for -v */
 
 /* Queue a close_notify (take it with oc_tls_take). Before the handshake is done the close is
  * remembered and sent right after the data buffered by oc_tls_write(), once the handshake

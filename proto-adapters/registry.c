@@ -41,7 +41,10 @@ const struct oc_scheme oc_schemes[] = {
 	  "HTTP request: http://host[:port]/path?query; server: http://[host]:port" },
 	{ "http-listen", &oc_adapter_http_server, NULL, A, L | Q,
 	  "HTTP server in relays: http-listen://[host]:port" },
-	{ "https", &oc_adapter_http, NULL, A, Q, "HTTP over TLS: https://host[:port]/path" },
+	{ "https", &oc_adapter_http, &oc_adapter_http_server, A, Q,
+	  "HTTP over TLS: https://host[:port]/path; server: https://[host]:port --cert --key" },
+	{ "https-listen", &oc_adapter_http_server, NULL, A, L | Q,
+	  "HTTPS server in relays: https-listen://[host]:port --cert --key" },
 	/* Known, not built yet (later work). */
 	{ "ws", NULL, NULL, A, Q, "WebSocket" },
 	{ "wss", NULL, NULL, A, Q, "WebSocket over TLS" },

@@ -1,5 +1,5 @@
-/* proto-adapters/http/server.c — an HTTP/1.1 server: `server http://127.0.0.1:8080`,
- * `http-listen://` in relays.
+/* proto-adapters/http/server.c — an HTTP server: `server http://127.0.0.1:8080`,
+ * `server https://... --cert C --key K`, `http-listen://` and `https-listen://` in relays.
  *
  * Every request is emitted as a message: method, path, query, headers (in order, names as
  * sent), payload (the body), content_type, peer ("ip:port") and a unique id. The answer:
@@ -14,95 +14,50 @@
  *                  for a one-way target, 202 once the target accepted the message, 502 if not
  * --max-size bounds a request body (413), --hmac-secret-file checks X-Hub-Signature-256 (or
  * --hmac-header) in constant time: a bad or missing signature gets 401 and is not emitted.
- * Requests on one connection are answered in order (pipelining); keep-alive as HTTP/1.x says.
+ * HTTP/1.x (h1.c) with keep-alive and pipelining; HTTP/2 (h2.c) over TLS when ALPN picks it,
+ * and in cleartext when a client starts with the HTTP/2 preface (prior knowledge).
  *
  * Why not libwebsockets here: lws 4.1.6 (Debian 12) cannot list request headers it does not
  * know by name (lws_hdr_custom_* only looks one up; the iterator came in 4.2), and none at all
  * on HTTP/2 streams, so X-* headers would be lost from the envelope and relays. Parsing is
- * http-parser's (libhttp-parser); sockets are libuv's, like every other adapter.
- * Library: libhttp-parser, libuv. Threads: loop only. */
+ * http-parser's and nghttp2's, TLS is core/tls.c (OpenSSL), sockets are libuv's.
+ * Threads: loop only. */
 #include <errno.h>
 #include <fcntl.h>
-#include <http_parser.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "adapter.h"
 #include "argv.h"
-#include "collect.h"
 #include "data.h"
-#include "defer.h"
 #include "err.h"
 #include "log.h"
 #include "mime.h"
 #include "net.h"
+#include "server.h"
 #include "xalloc.h"
 
-#define MAX_PIPELINED 64          /* requests read ahead of their answers per connection */
 #define WRITE_HIGH (1024 * 1024)  /* a connection stops reading while this much is unsent */
-#define FILE_CHUNK (256 * 1024)   /* --dir: bytes read from a file per write */
 #define DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define EXEC_MAX_OUT (64u * 1024 * 1024)
 
 enum reply_mode { REPLY_FIXED, REPLY_ECHO, REPLY_EXEC, REPLY_DIR, REPLY_BY_ID, REPLY_ACK };
 
-struct conn;
-
-struct hreq {
-	struct conn *c;             /* its connection, NULL once that closed */
-	struct hreq *next;          /* the connection's answer order */
-	struct hreq *id_next;       /* the server's requests waiting for an answer by id */
-	struct oc_msg *msg;         /* the request as emitted (ACK: not held, see on_done) */
-	char id[24];                /* unique in the run */
-	bool head;                  /* HEAD: no body in the answer */
-	bool keep_alive;            /* the connection may carry another request */
-	bool answered;              /* out (status line, headers, body) is complete */
-	char *out;                  /* the serialised answer */
-	size_t olen, ocap;          /* its length and allocation */
-	int file;                   /* --dir: file still being sent, or -1 */
-	uint64_t file_left;         /* its bytes not yet read */
-	uv_timer_t *timeout;        /* --reply-timeout */
-	struct oc_collect *exec;    /* --exec child at work */
-};
-
-struct conn {
-	uv_tcp_t tcp;               /* the socket */
-	struct server *srv;         /* the server */
-	struct conn *next, *prev;   /* the server's connections */
-	http_parser parser;         /* request parser */
-	struct hreq *head, *tail;   /* requests in answer order */
-	unsigned nreqs;             /* entries in that list */
-	struct oc_msg *cur;         /* the request being parsed */
-	char *url;                  /* its URL so far */
-	size_t ulen, ucap;          /* length and allocation */
-	char *hname, *hval;         /* the header being parsed */
-	size_t hnlen, hncap, hvlen, hvcap; /* their lengths and allocations */
-	bool in_value;              /* the last piece parsed was a value */
-	char *body;                 /* the body so far */
-	size_t blen, bcap;          /* length and allocation */
-	bool too_big;               /* the body passed --max-size */
-	bool reading;               /* uv_read_start is on */
-	bool closing;               /* uv_close called */
-	bool read_eof;              /* the client half-closed */
-	size_t unsent;              /* bytes given to uv_write, not yet written */
-	struct oc_defer flush;      /* sends what is answered, after the parser returned */
-	char peer[64];              /* "ip:port" */
-	char rbuf[64 * 1024];       /* read buffer */
-};
-
-struct server {
+struct hsrv {
 	struct oc_ep *ep;           /* this endpoint */
 	uv_tcp_t lst;               /* listening socket */
 	bool lst_open;              /* lst is initialised, not closed */
 	struct oc_resolve res;      /* resolving the listen address */
-	struct conn *conns;         /* open connections */
+	struct oc_tls_ctx *tls;     /* https: the certificate and ALPN, or NULL */
+	struct hconn *conns;        /* open connections */
 	struct hreq *waiting;       /* REPLY_BY_ID: requests waiting for their answer */
 	enum reply_mode mode;       /* how requests are answered */
 	int status;                 /* REPLY_FIXED status */
@@ -136,22 +91,9 @@ static const struct oc_adopt server_opts[] = {
 	{ 0 },
 };
 
-static void conn_close(struct conn *c);
-static void flush_conn(struct conn *c);
+/* ---- small shared things ----------------------------------------------------------------- */
 
-/* ---- answers ----------------------------------------------------------------------------- */
-
-static void out_add(struct hreq *r, const void *p, size_t n)
-{
-	if (r->olen + n > r->ocap) {
-		r->ocap = (r->olen + n) * 2 + 256;
-		r->out = xrealloc(r->out, r->ocap);
-	}
-	memcpy(r->out + r->olen, p, n);
-	r->olen += n;
-}
-
-static const char *reason(int status)
+const char *http_reason(int status)
 {
 	switch (status) {
 	case 100: return "Continue";
@@ -176,12 +118,14 @@ static const char *reason(int status)
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
-	default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+	default:
+		return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error"
+										: "Server Error";
 	}
 }
 
-/* "Date: ..." changes once a second: formatted once a second. */
-static const char *date_header(void)
+/* The Date header changes once a second: formatted once a second. */
+const char *http_date(void)
 {
 	static char buf[64];
 	static time_t last;
@@ -195,46 +139,33 @@ static const char *date_header(void)
 	return buf;
 }
 
-/* Serialise the status line and headers of an answer with a body of body_len bytes. */
-static void answer_head(struct hreq *r, int status, const struct oc_msg *hdrs,
-			const char *content_type, uint64_t body_len)
+size_t hsrv_max_body(const struct hconn *c)
 {
-	char line[512];
-	int n = snprintf(line, sizeof(line),
-			 "HTTP/1.1 %d %s\r\nServer: omnicat\r\nDate: %s\r\nContent-Length: %llu\r\n",
-			 status, reason(status), date_header(), (unsigned long long)body_len);
-	out_add(r, line, (size_t)n);
-	if (content_type && *content_type) {
-		n = snprintf(line, sizeof(line), "Content-Type: %s\r\n", content_type);
-		out_add(r, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	}
-	for (unsigned i = 0; hdrs && i < hdrs->nhdrs; i++) {
-		const struct oc_hdr *h = &hdrs->hdrs[i];
-		if (!strcasecmp(h->name, "content-length") || !strcasecmp(h->name, "content-type") ||
-		    !strcasecmp(h->name, "transfer-encoding") || !strcasecmp(h->name, "date") ||
-		    !strcasecmp(h->name, "server") || !strcasecmp(h->name, "connection"))
-			continue; /* ours, from the answer itself */
-		out_add(r, h->name, strlen(h->name));
-		out_add(r, ": ", 2);
-		out_add(r, h->value, strlen(h->value));
-		out_add(r, "\r\n", 2);
-	}
-	if (!r->keep_alive)
-		out_add(r, "Connection: close\r\n", 19);
-	out_add(r, "\r\n", 2);
+	return c->srv->max_body;
 }
 
-/* Complete r's answer and send what is in order. */
+/* ---- answers ----------------------------------------------------------------------------- */
+
+/* Complete r's answer; it goes out when its turn comes (HTTP/1.x) or at once (HTTP/2). */
 static void answer(struct hreq *r, int status, const struct oc_msg *hdrs, const char *ctype,
 		   const char *body, size_t len)
 {
 	if (r->answered)
 		return;
-	answer_head(r, status, hdrs, ctype, len);
-	if (!r->head && len)
-		out_add(r, body, len);
+	r->status = status;
+	r->hdrs = hdrs ? oc_msg_ref((struct oc_msg *)hdrs) : NULL;
+	r->ctype = ctype && *ctype ? xstrdup(ctype) : NULL;
+	if (len) {
+		r->body = xmalloc(len);
+		memcpy(r->body, body, len);
+		r->blen = len;
+	}
 	r->answered = true;
-	if (r->c) /* later, never from inside the parser or the caller's loop over requests */
+	if (!r->c)
+		return;
+	if (r->stream)
+		h2_answer(r->c, r);
+	else /* later, never from inside the parser */
 		oc_defer_schedule(&r->c->flush);
 }
 
@@ -243,9 +174,7 @@ static void answer_text(struct hreq *r, int status, const char *text)
 	answer(r, status, NULL, "text/plain", text, strlen(text));
 }
 
-/* ---- request lifecycle ------------------------------------------------------------------- */
-
-static void unwait(struct server *s, struct hreq *r)
+static void unwait(struct hsrv *s, struct hreq *r)
 {
 	for (struct hreq **p = &s->waiting; *p; p = &(*p)->id_next)
 		if (*p == r) {
@@ -254,16 +183,16 @@ static void unwait(struct server *s, struct hreq *r)
 		}
 }
 
-static void timeout_closed(uv_handle_t *h)
+static void free_handle(uv_handle_t *h)
 {
 	free(h);
 }
 
-static void req_free(struct server *s, struct hreq *r)
+void hreq_free(struct hsrv *s, struct hreq *r)
 {
 	unwait(s, r);
 	if (r->timeout) {
-		uv_close((uv_handle_t *)r->timeout, timeout_closed);
+		uv_close((uv_handle_t *)r->timeout, free_handle);
 		r->timeout = NULL;
 	}
 	if (r->exec)
@@ -276,7 +205,9 @@ static void req_free(struct server *s, struct hreq *r)
 	}
 	if (r->file >= 0)
 		close(r->file);
-	free(r->out);
+	oc_msg_unref(r->hdrs);
+	free(r->ctype);
+	free(r->body);
 	free(r);
 }
 
@@ -303,17 +234,15 @@ static void exec_done(void *ud, int result, char *out, size_t len, const char *e
 	free(out);
 }
 
-static void run_exec(struct server *s, struct hreq *r)
+static void run_exec(struct hsrv *s, struct hreq *r)
 {
 	char *url = oc_exec_url(s->ep->cfg->exec, s->ep->cfg->exec_shell), err[400];
-	struct oc_cfg cfg;
-	oc_cfg_copy(&cfg, s->ep->cfg);
-	cfg.framing = OC_FRAMING_RAW + 1; /* the body goes in and comes out as bytes */
-	cfg.nkv = 0;                      /* the server's options are not the child's */
+	struct oc_cfg cfg = *s->ep->cfg; /* a view: the child gets the run's options, raw */
+	cfg.framing = OC_FRAMING_RAW + 1;
+	cfg.kv = NULL; /* the server's adapter options are not the child's */
+	cfg.nkv = 0;
 	struct oc_ep *ep = NULL;
 	int rc = oc_ep_create(url, &cfg, OC_ROLE_CLIENT, &ep, err, sizeof(err));
-	cfg.nkv = s->ep->cfg->nkv;
-	oc_cfg_release(&cfg);
 	free(url);
 	if (rc) {
 		oc_notice("%s", err);
@@ -327,38 +256,12 @@ static void run_exec(struct server *s, struct hreq *r)
 static void reply_timeout_cb(uv_timer_t *t)
 {
 	struct hreq *r = t->data;
-	oc_verbose("no answer for request %s within %gs", r->id, r->c->srv->reply_timeout);
-	unwait(r->c->srv, r);
+	struct hconn *c = r->c;
+	if (c) {
+		oc_verbose("no answer for request %s within %gs", r->id, c->srv->reply_timeout);
+		unwait(c->srv, r);
+	}
 	answer_text(r, 504, "no answer\n");
-}
-
-/* --dir: the file for path, or an error status. Refuses anything that leaves the root. */
-static int open_file(struct server *s, const char *path, int *fd, uint64_t *size, char **full)
-{
-	if (strstr(path, "/../") || !strcmp(path, "/..") || strstr(path, "/..\0"))
-		return 403;
-	size_t n = strlen(path);
-	if (n >= 3 && !strcmp(path + n - 3, "/.."))
-		return 403;
-	char *p = xasprintf("%s%s%s", s->dir, path[0] == '/' ? "" : "/", path);
-	struct stat sb;
-	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		char *index = xasprintf("%s%sindex.html", p, p[strlen(p) - 1] == '/' ? "" : "/");
-		free(p);
-		p = index;
-	}
-	*fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0 || fstat(*fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		int e = errno;
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		free(p);
-		return e == EACCES ? 403 : 404;
-	}
-	*size = (uint64_t)sb.st_size;
-	*full = p;
-	return 200;
 }
 
 /* Percent-decode a URL path for the file system. */
@@ -367,8 +270,7 @@ static char *path_decode(const char *s)
 	char *out = xmalloc(strlen(s) + 1), *o = out;
 	for (; *s; s++) {
 		if (*s == '%' && s[1] && s[2]) {
-			char hex[3] = { s[1], s[2], 0 };
-			char *end;
+			char hex[3] = { s[1], s[2], 0 }, *end;
 			long v = strtol(hex, &end, 16);
 			if (!*end && v > 0) {
 				*o++ = (char)v;
@@ -382,44 +284,70 @@ static char *path_decode(const char *s)
 	return out;
 }
 
-static void serve_file(struct server *s, struct hreq *r, const char *method, const char *path)
+/* Whether a decoded path has a ".." segment (which could leave the root). */
+static bool escapes(const char *p)
+{
+	for (const char *seg = p; seg; seg = strchr(seg, '/')) {
+		while (*seg == '/')
+			seg++;
+		if (seg[0] == '.' && seg[1] == '.' && (seg[2] == '/' || seg[2] == '\0'))
+			return true;
+		if (!*seg)
+			break;
+	}
+	return false;
+}
+
+static void serve_file(struct hsrv *s, struct hreq *r, const char *method, const char *path)
 {
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		answer_text(r, 405, "method not allowed\n");
 		return;
 	}
-	char *decoded = path_decode(path), *full = NULL;
-	uint64_t size = 0;
-	int fd = -1;
-	int status = open_file(s, decoded, &fd, &size, &full);
-	free(decoded);
-	if (status != 200) {
-		answer_text(r, status, status == 404 ? "not found\n" : "forbidden\n");
+	char *decoded = path_decode(path);
+	if (escapes(decoded)) {
+		free(decoded);
+		answer_text(r, 403, "forbidden\n");
 		return;
 	}
-	answer_head(r, 200, NULL, oc_mime_type(full), size);
-	free(full);
-	if (r->head || size == 0) {
-		close(fd);
-	} else {
-		r->file = fd; /* streamed by flush_conn as the socket drains */
-		r->file_left = size;
+	char *full = xasprintf("%s/%s", s->dir, decoded + (decoded[0] == '/'));
+	free(decoded);
+	struct stat sb;
+	if (stat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		char *index = xasprintf("%s/index.html", full);
+		free(full);
+		full = index;
 	}
-	r->answered = true;
-	if (r->c)
-		oc_defer_schedule(&r->c->flush);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		free(full);
+		answer_text(r, e == EACCES ? 403 : 404, e == EACCES ? "forbidden\n" : "not found\n");
+		return;
+	}
+	if (!r->head && sb.st_size > 0) {
+		r->file = fd; /* streamed as the socket drains */
+		r->file_size = (uint64_t)sb.st_size;
+	} else {
+		close(fd);
+		r->file_size = (uint64_t)sb.st_size;
+	}
+	answer(r, 200, NULL, oc_mime_type(full), NULL, 0);
+	free(full);
 }
 
-/* Constant-time check of the body's signature. */
-static bool signature_ok(struct server *s, const struct oc_msg *m)
+/* Constant-time check of the body's signature ("sha256=" and hex, as GitHub sends it). */
+static bool signature_ok(struct hsrv *s, const struct oc_msg *m)
 {
 	const char *got = oc_msg_header(m, s->hmac_header);
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	char want[7 + 2 * EVP_MAX_MD_SIZE + 1] = "sha256=";
+	static const char digits[] = "0123456789abcdef";
 	HMAC(EVP_sha256(), s->hmac_key, (int)s->hmac_len, (const unsigned char *)m->data, m->len,
 	     mac, &maclen);
-	static const char digits[] = "0123456789abcdef";
 	for (unsigned i = 0; i < maclen; i++) {
 		want[7 + 2 * i] = digits[mac[i] >> 4];
 		want[7 + 2 * i + 1] = digits[mac[i] & 15];
@@ -429,39 +357,51 @@ static bool signature_ok(struct server *s, const struct oc_msg *m)
 	return got && strlen(got) == wl && CRYPTO_memcmp(got, want, wl) == 0;
 }
 
-/* A whole request arrived: emit it and start its answer. */
-static void request_complete(struct conn *c, struct oc_msg *m, bool keep_alive)
+static struct hreq *hreq_new(struct hconn *c, int32_t stream)
 {
-	struct server *s = c->srv;
-	if (c->closing) { /* pipelined behind a request that ended the connection */
-		oc_msg_unref(m);
-		return;
-	}
 	struct hreq *r = xcalloc(1, sizeof(*r));
 	r->c = c;
 	r->file = -1;
-	r->keep_alive = keep_alive;
+	r->stream = stream;
+	if (!stream) { /* HTTP/1.x answers go in request order */
+		if (c->tail)
+			c->tail->next = r;
+		else
+			c->head = r;
+		c->tail = r;
+		c->nreqs++;
+	}
+	return r;
+}
+
+struct hreq *hsrv_error(struct hconn *c, int status, const char *text)
+{
+	struct hreq *r = hreq_new(c, 0);
+	r->keep_alive = false;
+	answer_text(r, status, text);
+	return r;
+}
+
+struct hreq *hsrv_request(struct hconn *c, struct oc_msg *m, int32_t stream, bool keep_alive,
+			  bool too_big)
+{
+	struct hsrv *s = c->srv;
+	struct hreq *r = hreq_new(c, stream);
+	r->keep_alive = keep_alive && !too_big;
 	r->head = !strcmp(m->f[OC_F_METHOD], "HEAD");
 	snprintf(r->id, sizeof(r->id), "%lu", ++s->next_id);
 	oc_msg_set_str(m, OC_F_ID, r->id);
-	if (c->tail)
-		c->tail->next = r;
-	else
-		c->head = r;
-	c->tail = r;
-	c->nreqs++;
-	if (c->too_big) {
-		r->keep_alive = false;
+	if (too_big) {
 		answer_text(r, 413, "request body too large\n");
 		oc_msg_unref(m);
-		return;
+		return r;
 	}
 	if (s->hmac_key && !signature_ok(s, m)) {
 		oc_verbose("'%s': request %s has a bad or missing %s: 401", c->peer, r->id,
 			   s->hmac_header);
 		answer_text(r, 401, "bad signature\n");
 		oc_msg_unref(m);
-		return;
+		return r;
 	}
 	switch (s->mode) {
 	case REPLY_ACK:
@@ -469,7 +409,7 @@ static void request_complete(struct conn *c, struct oc_msg *m, bool keep_alive)
 		m->done_arg = r;
 		r->msg = m;
 		oc_ep_emit(s->ep, m);
-		return;
+		return r;
 	case REPLY_BY_ID:
 		r->msg = oc_msg_ref(m);
 		r->id_next = s->waiting;
@@ -494,299 +434,152 @@ static void request_complete(struct conn *c, struct oc_msg *m, bool keep_alive)
 		break;
 	}
 	oc_ep_emit(s->ep, m);
+	return r;
 }
 
-/* ---- writing ----------------------------------------------------------------------------- */
+/* ---- connections: transport ------------------------------------------------------------- */
 
 struct wreq {
-	uv_write_t req;   /* libuv request */
-	struct conn *c;   /* connection */
-	char *buf;        /* bytes (freed when written) */
-	size_t len;       /* their count */
+	uv_write_t req;    /* libuv request */
+	struct hconn *c;   /* connection */
+	size_t len;        /* bytes */
+	char buf[];        /* them */
 };
 
 static void write_done(uv_write_t *req, int status)
 {
 	struct wreq *w = req->data;
-	struct conn *c = w->c;
+	struct hconn *c = w->c;
 	c->unsent -= w->len;
-	free(w->buf);
 	free(w);
-	if (status == 0 && !c->closing)
-		flush_conn(c);
+	if (status || c->closing)
+		return;
+	if (c->ending) {
+		if (c->unsent == 0)
+			hconn_close(c);
+		return;
+	}
+	if (c->h2)
+		h2_flush(c);
+	else
+		h1_flush(c);
 }
 
-static void send_bytes(struct conn *c, char *buf, size_t len)
+/* Bytes onto the socket as they are (ciphertext on TLS). */
+static void wire_send(struct hconn *c, const void *p, size_t n)
 {
-	struct wreq *w = xmalloc(sizeof(*w));
+	if (c->closing || !n)
+		return;
+	oc_trace_bytes(c->peer, "sent", p, n);
+	struct wreq *w = xmalloc(sizeof(*w) + n);
 	w->req.data = w;
 	w->c = c;
-	w->buf = buf;
-	w->len = len;
-	c->unsent += len;
-	uv_buf_t b = uv_buf_init(buf, (unsigned)len);
+	w->len = n;
+	memcpy(w->buf, p, n);
+	c->unsent += n;
+	uv_buf_t b = uv_buf_init(w->buf, (unsigned)n);
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_done)) {
-		c->unsent -= len;
-		free(buf);
+		c->unsent -= n;
 		free(w);
-		conn_close(c);
+		hconn_close(c);
 	}
 }
 
-static void update_reading(struct conn *c);
-
-/* Send the answers that are complete, in request order; one write for all of them. */
-static void flush_conn(struct conn *c)
+/* TLS has ciphertext for the peer (handshake, records, alerts): send it. */
+static void tls_out(struct hconn *c)
 {
-	if (c->closing)
-		return;
-	char *batch = NULL;
-	size_t blen = 0, bcap = 0;
-	bool close_after = false;
-	while (c->head && c->head->answered && !close_after && c->unsent + blen < WRITE_HIGH) {
-		struct hreq *r = c->head;
-		if (r->olen) {
-			if (blen + r->olen > bcap)
-				batch = xrealloc(batch, bcap = (blen + r->olen) * 2);
-			memcpy(batch + blen, r->out, r->olen);
-			blen += r->olen;
-			r->olen = 0;
-		}
-		if (r->file >= 0) { /* a file: the next piece once the socket drains */
-			size_t want = r->file_left < FILE_CHUNK ? (size_t)r->file_left : FILE_CHUNK;
-			char *p = xmalloc(want);
-			ssize_t n = read(r->file, p, want);
-			if (n <= 0) {
-				free(p);
-				close_after = true; /* the file shrank: the promised length is a lie now */
-				break;
-			}
-			if (blen)
-				send_bytes(c, batch, blen);
-			batch = NULL;
-			blen = bcap = 0;
-			send_bytes(c, p, (size_t)n);
-			r->file_left -= (uint64_t)n;
-			if (r->file_left)
-				return;
-			close(r->file);
-			r->file = -1;
-		}
-		close_after = !r->keep_alive;
-		c->head = r->next;
-		if (!c->head)
-			c->tail = NULL;
-		c->nreqs--;
-		r->c = NULL;
-		req_free(c->srv, r);
-	}
-	if (blen)
-		send_bytes(c, batch, blen);
-	else
-		free(batch);
-	if (close_after || (c->read_eof && !c->head && c->unsent == 0)) {
-		conn_close(c);
+	char buf[64 * 1024];
+	size_t n;
+	while (c->tls && (n = oc_tls_take(c->tls, buf, sizeof(buf))) > 0)
+		wire_send(c, buf, n);
+}
+
+void hconn_send(struct hconn *c, const void *p, size_t n)
+{
+	if (!c->tls) {
+		wire_send(c, p, n);
 		return;
 	}
-	update_reading(c);
+	oc_tls_write(c->tls, p, n);
+	tls_out(c);
 }
 
-static void flush_later(struct oc_defer *d)
+bool hconn_writable(const struct hconn *c)
 {
-	flush_conn((struct conn *)((char *)d - offsetof(struct conn, flush)));
+	return !c->closing && c->unsent < WRITE_HIGH;
 }
-
-/* ---- parsing ----------------------------------------------------------------------------- */
-
-static void grow_add(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-static int on_message_begin(http_parser *p)
-{
-	struct conn *c = p->data;
-	c->cur = oc_msg_new();
-	c->ulen = c->hnlen = c->hvlen = c->blen = 0;
-	c->in_value = false;
-	c->too_big = false;
-	return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t n)
-{
-	struct conn *c = p->data;
-	grow_add(&c->url, &c->ulen, &c->ucap, at, n);
-	return 0;
-}
-
-static void header_done(struct conn *c)
-{
-	if (!c->hnlen)
-		return;
-	oc_msg_add_header(c->cur, c->hname, c->hnlen, c->hval ? c->hval : "", c->hvlen);
-	if (c->hnlen == 12 && !strncasecmp(c->hname, "content-type", 12))
-		oc_msg_set(c->cur, OC_F_CONTENT_TYPE, c->hval ? c->hval : "", c->hvlen);
-	c->hnlen = c->hvlen = 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t n)
-{
-	struct conn *c = p->data;
-	if (c->in_value) {
-		header_done(c);
-		c->in_value = false;
-	}
-	grow_add(&c->hname, &c->hnlen, &c->hncap, at, n);
-	return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t n)
-{
-	struct conn *c = p->data;
-	c->in_value = true;
-	grow_add(&c->hval, &c->hvlen, &c->hvcap, at, n);
-	return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-	struct conn *c = p->data;
-	struct server *s = c->srv;
-	header_done(c);
-	c->in_value = false;
-	struct oc_msg *m = c->cur;
-	oc_msg_set_str(m, OC_F_METHOD, http_method_str((enum http_method)p->method));
-	const char *q = c->url ? strchr(c->url, '?') : NULL;
-	oc_msg_set(m, OC_F_PATH, c->url ? c->url : "/", q ? (size_t)(q - c->url) : c->ulen);
-	if (q)
-		oc_msg_set_str(m, OC_F_QUERY, q + 1);
-	oc_msg_set_str(m, OC_F_PEER, c->peer);
-	if ((p->flags & F_CONTENTLENGTH) && p->content_length > s->max_body)
-		c->too_big = true;
-	/* curl waits a second for this before sending a big body */
-	const char *expect = oc_msg_header(m, "Expect");
-	if (expect && !strcasecmp(expect, "100-continue") && !c->too_big)
-		send_bytes(c, xstrdup("HTTP/1.1 100 Continue\r\n\r\n"), 25);
-	return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t n)
-{
-	struct conn *c = p->data;
-	if (c->too_big || c->blen + n > c->srv->max_body) {
-		c->too_big = true; /* keep parsing to answer 413, keep nothing */
-		return 0;
-	}
-	if (c->blen + n > c->bcap) {
-		c->bcap = (c->blen + n) * 2;
-		c->body = xrealloc(c->body, c->bcap);
-	}
-	memcpy(c->body + c->blen, at, n);
-	c->blen += n;
-	return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-	struct conn *c = p->data;
-	struct oc_msg *m = c->cur;
-	c->cur = NULL;
-	if (c->blen && !c->too_big) {
-		oc_msg_take_payload(m, c->body, c->blen);
-		c->body = NULL;
-		c->bcap = 0;
-	}
-	c->blen = 0;
-	request_complete(c, m, http_should_keep_alive(p) && !c->too_big);
-	if (c->too_big)
-		http_parser_pause(p, 1); /* nothing more from this connection */
-	return 0;
-}
-
-static const http_parser_settings parser_settings = {
-	.on_message_begin = on_message_begin,
-	.on_url = on_url,
-	.on_header_field = on_header_field,
-	.on_header_value = on_header_value,
-	.on_headers_complete = on_headers_complete,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
-};
-
-/* A request that cannot be parsed gets one answer and the connection ends. */
-static void parse_error(struct conn *c)
-{
-	enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
-	oc_verbose("'%s': bad request: %s", c->peer, http_errno_description(e));
-	if (c->cur) {
-		oc_msg_unref(c->cur);
-		c->cur = NULL;
-	}
-	struct hreq *r = xcalloc(1, sizeof(*r));
-	r->c = c;
-	r->file = -1;
-	if (c->tail)
-		c->tail->next = r;
-	else
-		c->head = r;
-	c->tail = r;
-	c->nreqs++;
-	answer_text(r, e == HPE_HEADER_OVERFLOW ? 431 : 400, "bad request\n");
-	c->read_eof = true; /* read nothing more */
-	uv_read_stop((uv_stream_t *)&c->tcp);
-	c->reading = false;
-}
-
-/* ---- connections ------------------------------------------------------------------------- */
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	struct conn *c = h->data;
+	struct hconn *c = h->data;
 	*buf = uv_buf_init(c->rbuf, sizeof(c->rbuf));
+}
+
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/* Plaintext from the client: to the protocol, chosen on the first bytes. */
+static void plain_in(void *ud, const char *p, size_t n)
+{
+	struct hconn *c = ud;
+	if (c->closing)
+		return;
+	if (!c->proto_known) {
+		const char *alpn = c->tls ? oc_tls_alpn(c->tls) : NULL;
+		bool h2 = alpn ? !strcmp(alpn, "h2")
+			       : n >= 3 && !memcmp(p, h2_preface, n < 24 ? n : 24);
+		c->proto_known = true;
+		if (h2 && h2_init(c)) {
+			hconn_close(c);
+			return;
+		}
+		oc_verbose("'%s' speaks %s", c->peer, h2 ? "HTTP/2" : "HTTP/1.x");
+	}
+	if (c->h2) {
+		if (h2_input(c, p, n))
+			hconn_close(c);
+	} else {
+		h1_input(c, p, n);
+	}
 }
 
 static void read_cb(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 {
-	struct conn *c = h->data;
+	struct hconn *c = h->data;
 	if (n > 0) {
 		oc_trace_bytes(c->peer, "received", buf->base, (size_t)n);
-		size_t done = http_parser_execute(&c->parser, &parser_settings, buf->base, (size_t)n);
-		if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED) {
-			uv_read_stop(h); /* after a 413: the rest is not read */
-			c->reading = false;
-			c->read_eof = true;
-		} else if (c->parser.upgrade) {
-			parse_error(c);
-		} else if (done != (size_t)n) {
-			parse_error(c);
+		if (!c->tls) {
+			plain_in(c, buf->base, (size_t)n);
+		} else {
+			int r = oc_tls_input(c->tls, buf->base, (size_t)n, plain_in, c);
+			tls_out(c);
+			if (r < 0)
+				oc_verbose("'%s': %s", c->peer, oc_tls_error(c->tls));
+			if (r)
+				hconn_close(c);
 		}
-		update_reading(c);
-	} else if (n < 0) {
+		if (!c->closing)
+			hconn_update_reading(c);
+		return;
+	}
+	if (n < 0) {
 		/* EOF (or a reset): answer what is pending, then close */
 		c->read_eof = true;
 		uv_read_stop(h);
 		c->reading = false;
-		if (n != UV_EOF || c->cur) {
-			conn_close(c);
+		if (n != UV_EOF || c->cur || c->h2) {
+			hconn_close(c);
 			return;
 		}
-		if (!c->head && c->unsent == 0)
-			conn_close(c);
+		if (!c->head)
+			hconn_end(c);
 	}
 }
 
 /* Read while the owner takes requests and the answers are not far behind. */
-static void update_reading(struct conn *c)
+void hconn_update_reading(struct hconn *c)
 {
-	bool want = !c->srv->paused && !c->read_eof && !c->closing &&
-		    c->nreqs < MAX_PIPELINED && c->unsent < WRITE_HIGH;
+	bool want = !c->srv->paused && !c->read_eof && !c->closing && !c->ending && c->nreqs < 64 &&
+		    c->unsent < WRITE_HIGH;
 	if (want && !c->reading)
 		c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0;
 	else if (!want && c->reading) {
@@ -795,35 +588,49 @@ static void update_reading(struct conn *c)
 	}
 }
 
-static void maybe_closed(struct server *s)
+static void maybe_closed(struct hsrv *s)
 {
 	if (s->closing && !s->conns && !s->lst_open && !s->res.active) {
 		free(s->fixed);
 		free(s->dir);
 		free(s->hmac_key);
+		oc_tls_ctx_free(s->tls);
+		oc_mime_release();
 		oc_ep_closed(s->ep);
 	}
 }
 
 static void conn_freed(uv_handle_t *h)
 {
-	struct conn *c = h->data;
-	struct server *s = c->srv;
+	struct hconn *c = h->data;
+	struct hsrv *s = c->srv;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	free(c->url);
-	free(c->hname);
-	free(c->hval);
-	free(c->body);
+	h1_release(c);
 	free(c);
 	maybe_closed(s);
 }
 
-static void conn_close(struct conn *c)
+void hconn_end(struct hconn *c)
+{
+	if (c->ending || c->closing)
+		return;
+	c->ending = true;
+	c->read_eof = true;
+	hconn_update_reading(c);
+	if (c->tls) {
+		oc_tls_close(c->tls);
+		tls_out(c);
+	}
+	if (c->unsent == 0)
+		hconn_close(c);
+}
+
+void hconn_close(struct hconn *c)
 {
 	if (c->closing)
 		return;
@@ -834,21 +641,30 @@ static void conn_close(struct conn *c)
 		struct hreq *r = c->head;
 		c->head = r->next;
 		r->c = NULL;
-		req_free(c->srv, r);
+		hreq_free(c->srv, r);
 	}
 	c->tail = NULL;
-	if (c->cur)
-		oc_msg_unref(c->cur);
-	c->cur = NULL;
+	if (c->h2)
+		h2_release(c);
+	if (c->tls) {
+		oc_tls_free(c->tls);
+		c->tls = NULL;
+	}
 	uv_close((uv_handle_t *)&c->tcp, conn_freed);
+}
+
+static void flush_later(struct oc_defer *d)
+{
+	struct hconn *c = (struct hconn *)((char *)d - offsetof(struct hconn, flush));
+	h1_flush(c);
 }
 
 static void on_connection(uv_stream_t *lst, int status)
 {
-	struct server *s = lst->data;
+	struct hsrv *s = lst->data;
 	if (status < 0)
 		return;
-	struct conn *c = xcalloc(1, sizeof(*c));
+	struct hconn *c = xcalloc(1, sizeof(*c));
 	c->srv = s;
 	uv_tcp_init(lst->loop, &c->tcp);
 	c->tcp.data = c;
@@ -856,8 +672,10 @@ static void on_connection(uv_stream_t *lst, int status)
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	oc_defer_init(&c->flush, flush_later);
+	h1_init(c);
 	if (uv_accept(lst, (uv_stream_t *)&c->tcp)) {
-		conn_close(c);
+		hconn_close(c);
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -866,28 +684,33 @@ static void on_connection(uv_stream_t *lst, int status)
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
 	oc_sockaddr_str((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
 	oc_verbose("connection from '%s'", c->peer);
-	http_parser_init(&c->parser, HTTP_REQUEST);
-	c->parser.data = c;
-	oc_defer_init(&c->flush, flush_later);
-	update_reading(c);
+	if (s->tls)
+		c->tls = oc_tls_new(s->tls, NULL);
+	hconn_update_reading(c);
 }
 
 /* ---- the adapter ------------------------------------------------------------------------- */
 
+static bool is_tls(const struct oc_ep *ep)
+{
+	return !strncmp(ep->spec->url.scheme, "https", 5);
+}
+
 static int server_check(struct oc_ep *ep)
 {
-	const struct oc_url *u = &ep->spec->url;
 	const char *dir = oc_ep_opt(ep, "dir");
 	int modes = (ep->cfg->echo != 0) + (ep->cfg->exec || ep->cfg->exec_shell) + (dir != NULL) +
 		    oc_ep_opt_flag(ep, "reply-stdin") +
 		    (ep->cfg->data != NULL || oc_ep_opt(ep, "status") != NULL);
 	if (modes > 1) {
-		oc_ep_seterr(ep, OC_EUSAGE, "choose one answer for '%s': -d/--status, --echo, "
-			     "--exec, --dir or --reply-stdin", ep->name);
+		oc_ep_seterr(ep, OC_EUSAGE,
+			     "choose one answer for '%s': -d/--status, --echo, --exec, --dir or "
+			     "--reply-stdin",
+			     ep->name);
 		return OC_EUSAGE;
 	}
-	if (u->port < 0 && !u->host) {
-		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs a port", ep->name);
+	if (is_tls(ep) && !ep->cfg->cert) {
+		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs --cert (and --key)", ep->name);
 		return OC_EUSAGE;
 	}
 	return 0;
@@ -909,7 +732,26 @@ static enum reply_mode mode_of(struct oc_ep *ep)
 	return REPLY_FIXED;
 }
 
-static int load_config(struct server *s)
+static int load_tls(struct hsrv *s)
+{
+	static const char *const alpn[] = { "h2", "http/1.1", NULL };
+	const struct oc_cfg *cfg = s->ep->cfg;
+	struct oc_tls_conf conf = {
+		.server = true,
+		.cert = cfg->cert,
+		.key = cfg->key,
+		.cacert = cfg->cacert,
+		.verify_client = cfg->cacert != NULL,
+		.alpn = alpn,
+	};
+	char err[300];
+	int r = oc_tls_ctx_new(&conf, &s->tls, err, sizeof(err));
+	if (r)
+		oc_ep_seterr(s->ep, r, "'%s': %s", s->ep->name, err);
+	return r;
+}
+
+static int load_config(struct hsrv *s)
 {
 	struct oc_ep *ep = s->ep;
 	const char *v;
@@ -928,8 +770,8 @@ static int load_config(struct server *s)
 		}
 	}
 	if ((v = oc_ep_opt(ep, "dir"))) {
-		s->dir = realpath(v, NULL);
 		struct stat sb;
+		s->dir = realpath(v, NULL);
 		if (!s->dir || stat(s->dir, &sb) || !S_ISDIR(sb.st_mode)) {
 			oc_ep_seterr(ep, OC_EIO, "cannot serve '%s': not a directory", v);
 			return OC_EIO;
@@ -941,6 +783,7 @@ static int load_config(struct server *s)
 			oc_ep_seterr(ep, OC_EIO, "cannot read '%s': %s", v, strerror(-r));
 			return OC_EIO;
 		}
+		/* A key file usually ends with a newline that is not part of the key. */
 		while (s->hmac_len && (s->hmac_key[s->hmac_len - 1] == '\n' ||
 				       s->hmac_key[s->hmac_len - 1] == '\r'))
 			s->hmac_len--;
@@ -951,19 +794,19 @@ static int load_config(struct server *s)
 	s->reply_timeout = 30;
 	if ((v = oc_ep_opt(ep, "reply-timeout")))
 		oc_parse_secs(v, &s->reply_timeout);
-	return 0;
+	return is_tls(ep) ? load_tls(s) : 0;
 }
 
 static void lst_closed(uv_handle_t *h)
 {
-	struct server *s = h->data;
+	struct hsrv *s = h->data;
 	s->lst_open = false;
 	maybe_closed(s);
 }
 
 static void on_resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
 {
-	struct server *s = res->data;
+	struct hsrv *s = res->data;
 	struct oc_ep *ep = s->ep;
 	if (s->closing || status == UV_ECANCELED) {
 		if (ai)
@@ -997,7 +840,7 @@ static void on_resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
 
 static int server_open(struct oc_ep *ep)
 {
-	struct server *s = ep->priv;
+	struct hsrv *s = ep->priv;
 	s->ep = ep;
 	s->paused = true; /* endpoints start paused */
 	int r = load_config(s);
@@ -1008,7 +851,7 @@ static int server_open(struct oc_ep *ep)
 		return r;
 	}
 	const struct oc_url *u = &ep->spec->url;
-	int port = u->port >= 0 ? u->port : 80;
+	int port = u->port >= 0 ? u->port : is_tls(ep) ? 443 : 80;
 	oc_url_hostport(oc_listen_host(ep), port, s->where, sizeof(s->where));
 	s->res.data = s;
 	r = oc_resolve_start(&s->res, oc_listen_host(ep), port, SOCK_STREAM, ep->cfg, true,
@@ -1016,6 +859,7 @@ static int server_open(struct oc_ep *ep)
 	if (r) {
 		oc_ep_seterr(ep, OC_ERESOLVE, "cannot resolve '%s': %s", oc_listen_host(ep),
 			     uv_strerror(r));
+		oc_tls_ctx_free(s->tls);
 		return OC_ERESOLVE;
 	}
 	return 0;
@@ -1024,7 +868,7 @@ static int server_open(struct oc_ep *ep)
 /* An answer by id: from --reply-stdin, or from a relay's request/response target. */
 static void server_write(struct oc_ep *ep, struct oc_msg *m)
 {
-	struct server *s = ep->priv;
+	struct hsrv *s = ep->priv;
 	const char *id = m->f[OC_F_ID];
 	struct hreq *r = s->waiting;
 	while (r && (!id || strcmp(r->id, id)))
@@ -1043,10 +887,10 @@ static void server_write(struct oc_ep *ep, struct oc_msg *m)
 
 static void set_paused(struct oc_ep *ep, bool paused)
 {
-	struct server *s = ep->priv;
+	struct hsrv *s = ep->priv;
 	s->paused = paused;
-	for (struct conn *c = s->conns; c; c = c->next)
-		update_reading(c);
+	for (struct hconn *c = s->conns; c; c = c->next)
+		hconn_update_reading(c);
 }
 
 static void server_pause(struct oc_ep *ep)
@@ -1061,21 +905,21 @@ static void server_resume(struct oc_ep *ep)
 
 static void server_close(struct oc_ep *ep)
 {
-	struct server *s = ep->priv;
+	struct hsrv *s = ep->priv;
 	s->closing = true;
 	oc_resolve_cancel(&s->res);
 	if (s->lst_open)
 		uv_close((uv_handle_t *)&s->lst, lst_closed);
-	for (struct conn *c = s->conns; c; c = c->next)
-		conn_close(c);
+	for (struct hconn *c = s->conns; c; c = c->next)
+		hconn_close(c);
 	maybe_closed(s);
 }
 
 const struct oc_adapter oc_adapter_http_server = {
 	.name = "http-server",
-	.flags = OC_AF_SERVER | OC_AF_REQUEST | OC_AF_HEADERS,
+	.flags = OC_AF_SERVER | OC_AF_REQUEST | OC_AF_HEADERS | OC_AF_TLS,
 	.opts = server_opts,
-	.priv_size = sizeof(struct server),
+	.priv_size = sizeof(struct hsrv),
 	.check = server_check,
 	.open = server_open,
 	.write = server_write,
