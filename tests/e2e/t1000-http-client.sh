@@ -14,8 +14,10 @@ start_peer() {
 	wait_line "$name.out" "^listening"
 }
 
-# start_nginx: nginx serving ./www with an access log naming each connection; sets $NPORT.
+# start_nginx [DIRECTIVES]: nginx serving ./www with an access log naming each connection,
+# DIRECTIVES added to its server block; sets $NPORT.
 start_nginx() {
+	local extra=${1:-}
 	require_peer nginx
 	NPORT=$(free_port)
 	mkdir -p www logs
@@ -38,6 +40,7 @@ http {
 		access_log $PWD/logs/conn.log conn;
 		root $PWD/www;
 		keepalive_requests 100000;
+		$extra
 	}
 }
 CONF
@@ -266,5 +269,36 @@ t_nginx_reuse() {
 	[ "$conns" = 1 ] || fail "keep-alive not reused: $conns connections"
 }
 run_test "--each against nginx: 50 GETs in order over one kept-alive connection" t_nginx_reuse
+
+t_h2_nghttpd() {
+	require_peer nghttpd openssl
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+	mkdir -p docs
+	echo 'served over h2' >docs/index.html
+	PORT=$(free_port)
+	bg h2 nghttpd -d docs "$PORT" key.pem cert.pem
+	wait_port "$PORT"
+	expect_code 0 oc client --http2 --cacert cert.pem -v "https://localhost:$PORT/index.html"
+	assert_file_eq docs/index.html out
+	assert_grep err 'HTTP/2'
+	# two requests over the one connection, in order
+	printf '{"path":"/index.html","method":"GET"}\n{"path":"/nope","method":"GET"}\n' >in
+	expect_code 0 oc client --http2 --cacert cert.pem --each --jsonl --format '%c\n' \
+		"https://localhost:$PORT/" <in
+	printf '200\n404\n' >want
+	assert_file_eq want out
+}
+run_test "HTTP/2 over TLS against nghttpd" t_h2_nghttpd
+
+t_each_10k() {
+	# nginx answers each request with its own URI, so the order can be checked
+	start_nginx 'location /n/ { return 200 "$request_uri\n"; }'
+	seq 1 10000 | sed 's|.*|{"path":"/n/&","method":"GET"}|' >in
+	expect_code 0 oc client "http://127.0.0.1:$NPORT/" --each --jsonl --parallel 4 --format '%s' <in
+	seq 1 10000 | sed 's|.*|/n/&|' >want
+	assert_file_eq want out
+}
+run_test "--each: 10,000 requests answered in input order" t_each_10k
 
 done_testing

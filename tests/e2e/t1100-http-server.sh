@@ -207,4 +207,45 @@ t_reverse_proxy() {
 }
 run_test "relay http-listen -> http: a reverse proxy, path, headers and status kept" t_reverse_proxy
 
+make_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+}
+
+t_https_h2() {
+	require_peer curl openssl
+	make_cert
+	PORT=$(free_port)
+	bg srv oc server "https://127.0.0.1:$PORT" --cert cert.pem --key key.pem --echo --jsonl
+	wait_port "$PORT"
+	curl -sS --cacert cert.pem --http2 -o body -w '%{http_version}' -H 'X-Over: h2' \
+		-d 'secret stuff' "https://127.0.0.1:$PORT/h2" >ver
+	assert_content ver 2
+	assert_content body 'secret stuff'
+	curl -sS --cacert cert.pem --http1.1 -o body -w '%{http_version}' -d 'one one' \
+		"https://localhost:$PORT/h1" >ver
+	assert_content ver 1.1
+	assert_content body 'one one'
+	wait_lines srv.out 2
+	sed -n 1p srv.out | grep -q '"X-Over":"h2"\|"x-over":"h2"' || fail "h2 header lost: $(sed -n 1p srv.out)"
+	sed -n 1p srv.out | grep -q '"path":"/h2"' || fail "h2 path"
+	# a client that does not trust the certificate fails the handshake; the server goes on
+	curl -sS -o /dev/null "https://127.0.0.1:$PORT/" 2>/dev/null && fail "curl trusted a self-signed cert"
+	curl -sS --cacert cert.pem -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/" >code
+	assert_content code 200
+	# no certificate: a usage error
+	expect_code 2 oc server "https://127.0.0.1:$(free_port)"
+	assert_one_line_error err
+}
+run_test "https: HTTP/2 via ALPN and HTTP/1.1 over TLS with curl; headers kept" t_https_h2
+
+t_h2c_prior() {
+	require_peer curl
+	start_server srv -d 'plain h2'
+	curl -sS --http2-prior-knowledge -o body -w '%{http_version}' "http://127.0.0.1:$PORT/" >ver
+	assert_content ver 2
+	assert_content body 'plain h2'
+}
+run_test "cleartext HTTP/2 with prior knowledge" t_h2c_prior
+
 done_testing
