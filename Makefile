@@ -16,7 +16,7 @@ VERSION := 0.1.0
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
 	libssl-dev libcsv-dev libhttp-parser-dev libnghttp2-dev media-types ca-certificates
 TEST_PEERS := socat ncat iperf3 mandoc python3 procps psmisc coreutils nginx openssl curl wrk nghttp2-server
-BENCH_PEERS := socat iperf3
+BENCH_PEERS := socat iperf3 nginx wrk curl
 
 PKGS    := libuv jansson libcurl libcrypto libssl libnghttp2
 CFLAGS  ?= -O2 -g

@@ -20,6 +20,9 @@
 #   bench_median N...           median of numbers
 #   bench_machine               one line: CPU model, nproc, kernel, memory
 #   bench_md_row CELLS...       append a Markdown table row to $BENCH_MD (if set)
+#   bench_md_note TEXT          a paragraph for under bench/run's table ($BENCH_MD.notes)
+#   bench_children PID          the pids of a process's children
+#   bench_hwm PID               VmHWM (peak RSS, KiB) of a running process, or "?"
 #
 # Environment: OMNICAT (binary, default ./omnicat next to bench/), BENCH_RUNS (runs per
 # contender), BENCH_MD (file that collects Markdown rows for bench/run), BENCH_KEEP=1 (keep the
@@ -257,4 +260,33 @@ bench_md_row() {
 	local row="|" c
 	for c in "$@"; do row="$row $c |"; done
 	echo "$row" >>"$BENCH_MD"
+}
+
+# ---- helpers added for bench/http --------------------------------------------------------------
+
+# bench_children PID: the pids of PID's children, one a line (from /proc/*/stat: this kernel has
+# no /proc/PID/task/*/children).
+bench_children() {
+	local f s ppid
+	for f in /proc/[0-9]*/stat; do
+		s=$(cat "$f" 2>/dev/null) || continue
+		# Fields after the command name (which may hold spaces and parentheses): state ppid ...
+		read -r _ ppid _ <<<"${s##*) }"
+		[ "$ppid" = "$1" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
+	done
+	return 0
+}
+
+# bench_hwm PID: the peak RSS so far (VmHWM, KiB) of a running process, or "?". For processes
+# that are not a direct child run by `blast run` (e.g. nginx's worker under its master).
+bench_hwm() {
+	local v
+	v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	echo "${v:-?}"
+}
+
+# bench_md_note TEXT: a paragraph printed under bench/run's summary table (if $BENCH_MD is set).
+bench_md_note() {
+	[ -n "${BENCH_MD:-}" ] || return 0
+	printf '%s\n' "$*" >>"$BENCH_MD.notes"
 }

@@ -84,7 +84,7 @@ static int main_help(void)
 	for (const struct oc_scheme *s = oc_schemes; s->name; s++)
 		if (s->ad)
 			printf("  %-12s %s\n", s->name, s->summary);
-	printf("\nCommon options (omnicat help COMMAND lists all of a command's):\n");
+	printf("\nClient options (omnicat help COMMAND lists each command's):\n\n");
 	oc_options_help(OC_CMD_CLIENT);
 	printf("\nExit status:\n");
 	for (const struct oc_exit_row *r = oc_exit_table; r->meaning; r++)

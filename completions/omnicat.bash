@@ -10,19 +10,35 @@
 _omnicat_commands='client server pub sub relay help'
 _omnicat_framings='line raw nul len32 jsonl csv'
 # Built-in schemes, as their URL prefixes.
-_omnicat_schemes='- stdio: tcp:// tcp-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir:'
+_omnicat_schemes='- stdio: tcp:// tcp-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen://'
+_omnicat_methods='GET HEAD POST PUT PATCH DELETE OPTIONS'
 
 # Options every command takes (core table, then adapter options: file, fifo, dir).
 _omnicat_opts_all='-c --count -o --output -m --timeout --idle --connect-timeout -v --verbose
 	-s --silent -S --show-error --trace --framing --jsonl --format --reconnect --opt
-	-4 --ipv4 -6 --ipv6 -h --help --follow --keep'
+	-4 --ipv4 -6 --ipv6 -u --user --password-file -k --insecure --cacert --cert --key
+	-h --help --follow --keep'
+# Adapter options of http, which every command takes too (omnicat help lists them all).
+_omnicat_opts_body='--data-binary --data-raw --data-urlencode --json'
+_omnicat_opts_conn='--compressed --cookie-jar --resolve --connect-to --unix-socket --retry --http1.1 --http2'
+_omnicat_opts_sign='--hmac-secret-file --hmac-header'
+_omnicat_opts_poll='--interval --every'
+_omnicat_opts_serve='--status --dir --reply-stdin --reply-timeout --max-size'
 # Options only some commands take.
-_omnicat_opts_data='-d --data'            # client, pub
-_omnicat_opts_exec='--exec --exec-shell'  # client, server
-_omnicat_opts_echo='--echo'               # server
+_omnicat_opts_data='-d --data'                # client, pub, server
+_omnicat_opts_exec='--exec --exec-shell'      # client, server
+_omnicat_opts_echo='--echo'                   # server
+_omnicat_opts_req='-H --header -f --fail -A --user-agent -b --cookie -x --proxy' # client, pub, sub, relay
+_omnicat_opts_method='-X --request'           # client, pub, relay
+_omnicat_opts_location='-L --location'        # client, sub, relay
+_omnicat_opts_include='-i --include'          # client, sub
+_omnicat_opts_form='-F --form'                # client, pub
+_omnicat_opts_client='-I --head -G --get --each --parallel' # client
 
 # Options that take a value (the next word).
-_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep'
+_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size'
+# Of those, the ones whose value is a file name.
+_omnicat_file_valued='-o|--output|-b|--cookie|--password-file|--cacert|--cert|--key|--cookie-jar|--unix-socket|--hmac-secret-file'
 
 # Remove from every COMPREPLY entry the part of $1 that readline does not replace (up to the
 # last COMP_WORDBREAKS character, such as ':' or '='), as bash-completion's
@@ -99,31 +115,48 @@ _omnicat() {
 	if [[ $cur == --*=* ]]; then
 		prev=${cur%%=*}
 		local val=${cur#*=}
-		case $prev in
-		--framing) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_framings" -- "$val")) ;;
-		--output) _omnicat_paths "$prev=" "$val" ;;
-		--keep) _omnicat_paths "$prev=" "$val" -d ;;
-		--data) [[ $val == @* ]] && _omnicat_paths "$prev=@" "${val#@}" ;;
-		esac
+		if [[ $prev =~ ^($_omnicat_file_valued)$ ]]; then
+			_omnicat_paths "$prev=" "$val"
+		else
+			case $prev in
+			--framing) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_framings" -- "$val")) ;;
+			--request) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_methods" -- "$val")) ;;
+			--keep | --dir) _omnicat_paths "$prev=" "$val" -d ;;
+			--data | --data-binary | --json)
+				[[ $val == @* ]] && _omnicat_paths "$prev=@" "${val#@}"
+				;;
+			esac
+		fi
 		_omnicat_trim "$cur"
 		return
 	fi
 
+	if [[ $prev =~ ^($_omnicat_file_valued)$ ]]; then
+		_omnicat_paths "" "$cur"
+		return
+	fi
 	case $prev in
 	--framing)
 		COMPREPLY=($(compgen -W "$_omnicat_framings" -- "$cur"))
 		return
 		;;
-	-o | --output)
-		_omnicat_paths "" "$cur"
+	-X | --request)
+		COMPREPLY=($(compgen -W "$_omnicat_methods" -- "$cur"))
 		return
 		;;
-	--keep)
+	--keep | --dir)
 		_omnicat_paths "" "$cur" -d
 		return
 		;;
-	-d | --data)
+	-d | --data | --data-binary | --json)
 		[[ $cur == @* ]] && _omnicat_paths @ "${cur#@}"
+		return
+		;;
+	-F | --form)
+		# NAME=@FILE uploads a file, NAME=<FILE sends its contents.
+		local re='^([^=]*=[@<])(.*)$'
+		[[ $cur =~ $re ]] && _omnicat_paths "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+		_omnicat_trim "$cur"
 		return
 		;;
 	--exec | --exec-shell)
@@ -131,10 +164,9 @@ _omnicat() {
 		COMPREPLY=($(compgen -c -- "$cur" | sort -u))
 		return
 		;;
-	-c | --count | -m | --timeout | --idle | --connect-timeout | --format | --opt)
-		return
-		;;
 	esac
+	# Any other option with a value: nothing to offer.
+	[[ $prev =~ ^($_omnicat_valued)$ ]] && return
 
 	# How many URLs are given so far, and how many the command takes.
 	local i urls=0 want=1
@@ -150,11 +182,21 @@ _omnicat() {
 	done
 
 	if [[ $cur == -* ]]; then
-		local opts=$_omnicat_opts_all
+		local opts="$_omnicat_opts_all $_omnicat_opts_body $_omnicat_opts_conn"
+		opts+=" $_omnicat_opts_sign $_omnicat_opts_poll $_omnicat_opts_serve"
 		case $cmd in
-		client) opts+=" $_omnicat_opts_data $_omnicat_opts_exec" ;;
-		server) opts+=" $_omnicat_opts_exec $_omnicat_opts_echo" ;;
-		pub) opts+=" $_omnicat_opts_data" ;;
+		client)
+			opts+=" $_omnicat_opts_data $_omnicat_opts_exec $_omnicat_opts_req"
+			opts+=" $_omnicat_opts_method $_omnicat_opts_location $_omnicat_opts_include"
+			opts+=" $_omnicat_opts_form $_omnicat_opts_client"
+			;;
+		server) opts+=" $_omnicat_opts_data $_omnicat_opts_exec $_omnicat_opts_echo" ;;
+		pub)
+			opts+=" $_omnicat_opts_data $_omnicat_opts_req $_omnicat_opts_method"
+			opts+=" $_omnicat_opts_form"
+			;;
+		sub) opts+=" $_omnicat_opts_req $_omnicat_opts_location $_omnicat_opts_include" ;;
+		relay) opts+=" $_omnicat_opts_req $_omnicat_opts_method $_omnicat_opts_location" ;;
 		esac
 		# "-" alone is also a URL (stdio) while one is still needed.
 		[[ $cur == - ]] && ((urls < want)) && opts="- $opts"

@@ -34,7 +34,11 @@ function __omnicat_urls
                 fifo: 'named pipe, created if missing: fifo:/path' \
                 exec: 'child process stdin/stdout: exec:CMD ARGS' \
                 file: 'file: read (sub, --follow) or append (pub)' \
-                dir: 'spool directory, one file per message'
+                dir: 'spool directory, one file per message' \
+                http:// 'HTTP requests: http://host[:port]/path?query' \
+                http-listen:// 'HTTP server in relays: http-listen://[host]:port' \
+                https:// 'HTTP requests over TLS: https://host[:port]/path?query' \
+                https-listen:// 'HTTPS server in relays: https-listen://[host]:port'
     end
 end
 
@@ -54,7 +58,11 @@ function __omnicat_needs_url
             continue
         end
         switch $w
-            case -c --count -d --data -o --output -m --timeout --idle --connect-timeout --framing --format --exec --exec-shell --opt --keep
+            case -c --count -d --data -o --output -m --timeout --idle --connect-timeout --framing --format --exec --exec-shell --opt --keep \
+                -H --header -X --request -F --form -A --user-agent -b --cookie -x --proxy -u --user --password-file \
+                --cacert --cert --key --parallel --data-binary --data-raw --data-urlencode --json --cookie-jar \
+                --resolve --connect-to --unix-socket --retry --hmac-secret-file --hmac-header --interval \
+                --status --dir --reply-timeout --max-size
                 set skip 1
             case '--*=*' --
             case -
@@ -110,7 +118,7 @@ function __omnicat_opt --argument-names short long arg cmds desc
 end
 
 __omnicat_opt -c --count x '' 'stop after N messages came out of the URL (pub: after N were sent)'
-__omnicat_opt -d --data x 'client pub' 'send one message, exactly DATA (@FILE, @- for stdin)' -a '(__omnicat_data)'
+__omnicat_opt -d --data x 'client pub server' "send one message, exactly DATA (@FILE, @- for stdin); a request server's fixed answer" -a '(__omnicat_data)'
 __omnicat_opt -o --output r '' 'write what stdout would get to FILE'
 __omnicat_opt -m --timeout x '' 'limit the whole run to S seconds (exit 11)'
 __omnicat_opt '' --idle x '' 'stop after S seconds without a message (exit 11)'
@@ -129,7 +137,48 @@ __omnicat_opt '' --echo '' server 'send each message back to the peer it came fr
 __omnicat_opt '' --opt x '' 'set an adapter option KEY=VALUE, as in a URL query'
 __omnicat_opt -4 --ipv4 '' '' 'resolve names to IPv4 addresses only'
 __omnicat_opt -6 --ipv6 '' '' 'resolve names to IPv6 addresses only'
+__omnicat_opt -H --header x 'client pub sub relay' "add a header (HTTP), 'Name: value'; repeatable"
+__omnicat_opt -X --request x 'client pub relay' 'request method (default GET, or POST with a body)' -a 'GET HEAD POST PUT PATCH DELETE OPTIONS'
+__omnicat_opt -L --location '' 'client sub relay' 'follow redirects'
+__omnicat_opt -i --include '' 'client sub' 'print the status line and headers before the body'
+__omnicat_opt -I --head '' client 'HEAD request: print the status line and headers only'
+__omnicat_opt -f --fail '' 'client pub sub relay' 'an error answer (HTTP >= 400) exits 10 (401/403/407: 8); the body is still printed'
+__omnicat_opt -G --get '' client 'send -d / --data-urlencode as the query of a GET'
+__omnicat_opt -F --form x 'client pub' 'multipart form field (K=@FILE uploads a file); repeatable'
+__omnicat_opt -A --user-agent x 'client pub sub relay' 'User-Agent to send'
+__omnicat_opt -b --cookie r 'client pub sub relay' "cookies to send: 'k=v; k2=v2', or a cookie file to read"
+__omnicat_opt -x --proxy x 'client pub sub relay' 'use this proxy'
+__omnicat_opt -u --user x '' 'credentials USER[:PASS] (password also from --password-file or OMNICAT_PASSWORD)'
+__omnicat_opt '' --password-file r '' 'read the password from the first line of FILE'
+__omnicat_opt -k --insecure '' '' "do not verify the peer's TLS certificate"
+__omnicat_opt '' --cacert r '' 'verify peers with the CA certificates in FILE (PEM)'
+__omnicat_opt '' --cert r '' "our certificate (PEM): a client's, or a server's"
+__omnicat_opt '' --key r '' 'the private key for --cert (PEM)'
+__omnicat_opt '' --each '' client 'one request per stdin message, answers in input order'
+__omnicat_opt '' --parallel x client 'with --each, up to N requests at once (answers still in order)'
 __omnicat_opt -h --help '' '' 'show help'
 # Adapter options (file, fifo, dir)
 __omnicat_opt '' --follow '' '' 'file, fifo, dir: keep reading (tail -F; new writers; new files)'
 __omnicat_opt '' --keep x '' 'dir: move consumed files into DIR instead of removing them' -a '(__fish_complete_directories)'
+# Adapter options (http)
+__omnicat_opt '' --data-binary x '' 'http: request body, exactly DATA (@FILE, @-)' -a '(__omnicat_data)'
+__omnicat_opt '' --data-raw x '' 'http: request body, DATA literally (no @)'
+__omnicat_opt '' --data-urlencode x '' 'http: URL-encoded body field (query with -G); repeatable'
+__omnicat_opt '' --json x '' 'http: JSON body (@FILE, @-), with JSON content type' -a '(__omnicat_data)'
+__omnicat_opt '' --compressed '' '' 'http: ask for a compressed response and decode it'
+__omnicat_opt '' --cookie-jar r '' 'http: write cookies to FILE at the end'
+__omnicat_opt '' --resolve x '' 'http: use ADDR for HOST:PORT (repeatable)'
+__omnicat_opt '' --connect-to x '' 'http: connect to H2:P2 for requests to H1:P1 (repeatable)'
+__omnicat_opt '' --unix-socket r '' 'http: connect through this unix socket'
+__omnicat_opt '' --retry x '' 'http: retry a transient failure up to N times'
+__omnicat_opt '' --http1.1 '' '' 'http: use HTTP/1.1'
+__omnicat_opt '' --http2 '' '' 'http: use HTTP/2 (ALPN over TLS; h2c upgrade in cleartext)'
+__omnicat_opt '' --hmac-secret-file r '' 'http: sign (pub) or verify (server) bodies with HMAC-SHA256 and the key in FILE'
+__omnicat_opt '' --hmac-header x '' 'http: the signature header (default X-Hub-Signature-256)'
+__omnicat_opt '' --interval x '' 'http sub: poll every S seconds'
+__omnicat_opt '' --every '' '' "http sub: emit every poll's body, changed or not"
+__omnicat_opt '' --status x '' "http server: the fixed answer's status (default 200)"
+__omnicat_opt '' --dir x '' 'http server: serve the files under PATH' -a '(__fish_complete_directories)'
+__omnicat_opt '' --reply-stdin '' '' "request servers: answers come from stdin as jsonl with the request's id"
+__omnicat_opt '' --reply-timeout x '' 'request servers: with --reply-stdin, answer 504 after S seconds (default 30)'
+__omnicat_opt '' --max-size x '' 'largest message (request body) accepted'

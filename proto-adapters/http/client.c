@@ -61,8 +61,11 @@ struct req {
 	bool finished;              /* the transfer ended */
 	CURLcode result;            /* how */
 	bool head_out;              /* -i: the header block was emitted (streaming) */
+	bool body_out;              /* part of the body was emitted (streaming): no retry */
 	bool paused;                /* curl is paused on our write callback */
 	unsigned tries;             /* --retry attempts made */
+	bool waiting_retry;         /* between attempts: start_more leaves it until the timer */
+	uv_timer_t *retry_timer;    /* the wait before the next attempt */
 	struct req *next;           /* input order */
 };
 
@@ -78,6 +81,7 @@ struct client {
 	bool eof_sent;              /* EOF (client) or flushed (pub) was reported */
 	bool paused;                /* the owner paused us */
 	bool closing;               /* close requested */
+	CURLSH *share;              /* cookies shared by every request of this endpoint */
 	char *password;             /* -u's password, --password-file, OMNICAT_PASSWORD */
 	char *data;                 /* --data-binary, --data-raw, --json, --data-urlencode */
 	size_t data_len;            /* its length */
@@ -239,10 +243,11 @@ static void urlencode_field(CURL *easy, const char *spec, char **out, size_t *le
 	} else if (at) {
 		name = spec;
 		nlen = (size_t)(at - spec);
-		if (oc_read_file(at + 1, &file, &clen) == 0)
-			content = file;
-		else
-			content = "", clen = 0;
+		if (oc_read_file(at + 1, &file, &clen)) {
+			*len = (size_t)-1; /* load_data reports it */
+			return;
+		}
+		content = file;
 	}
 	char *enc = curl_easy_escape(easy, content, (int)clen);
 	if (*len)
@@ -279,6 +284,12 @@ static int load_data(struct client *hc)
 	size_t i = 0;
 	while ((v = oc_cfg_next(ep->cfg, "data-urlencode", &i))) {
 		urlencode_field(tmp, v, &hc->data, &hc->data_len, &cap);
+		if (hc->data_len == (size_t)-1) {
+			curl_easy_cleanup(tmp);
+			hc->data_len = 0;
+			oc_ep_seterr(ep, OC_EIO, "cannot read the file of --data-urlencode '%s'", v);
+			return OC_EIO;
+		}
 		hc->have_data = true;
 	}
 	curl_easy_cleanup(tmp);
@@ -438,12 +449,19 @@ static void emit_bytes(struct client *hc, const char *p, size_t n)
 	oc_ep_emit(hc->ep, m);
 }
 
+/* --retry may still send this request again: keep its body instead of streaming it. */
+static bool may_retry(const struct req *r)
+{
+	const char *retry = oc_ep_opt(r->hc->ep, "retry");
+	return retry && r->tries < (unsigned)strtol(retry, NULL, 10) && transient(r);
+}
+
 static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 {
 	struct req *r = userp;
 	struct client *hc = r->hc;
 	size_t len = size * n;
-	if (hc->stream && r == hc->head && hc->ep->role == OC_ROLE_CLIENT) {
+	if (hc->stream && r == hc->head && hc->ep->role == OC_ROLE_CLIENT && !may_retry(r)) {
 		if (hc->paused) {
 			r->paused = true;
 			return CURL_WRITEFUNC_PAUSE; /* curl hands the same bytes again on resume */
@@ -453,6 +471,7 @@ static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 			r->head_out = true;
 		}
 		emit_bytes(hc, p, len);
+		r->body_out = true;
 		return len;
 	}
 	if (r->blen + len > MAX_BUFFERED) {
@@ -522,14 +541,18 @@ static void setup_request(struct client *hc, struct req *r)
 	const struct oc_cfg *cfg = hc->ep->cfg;
 	const struct oc_msg *m = r->msg;
 	CURL *e = r->easy;
-	/* The body: the message's, or the one --data-* gave for a command-line request (which
-	 * has none of its own without them: a GET). */
-	bool has_body = !cfg->one_request || hc->have_data;
+	/* The body: the one --data-* gave for the command line's single request (none without
+	 * them: a GET), or the message's: a POST unless it is empty (a jsonl line without a
+	 * payload, a poll) and no -d asked for an empty body. */
 	const char *body = m->data;
 	size_t blen = m->len;
-	if (cfg->one_request && hc->have_data) {
+	bool has_body;
+	if (cfg->one_request) {
+		has_body = hc->have_data;
 		body = hc->data;
 		blen = hc->data_len;
+	} else {
+		has_body = hc->ep->role != OC_ROLE_SUB && (blen > 0 || cfg->data);
 	}
 	if (!blen && (cfg->head || (m->f[OC_F_METHOD] && (!strcmp(m->f[OC_F_METHOD], "GET") ||
 							   !strcmp(m->f[OC_F_METHOD], "HEAD")))))
@@ -590,14 +613,20 @@ static void setup_request(struct client *hc, struct req *r)
 		curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent);
 	else
 		curl_easy_setopt(e, CURLOPT_USERAGENT, "omnicat/" OC_VERSION);
+	/* One cookie engine for all of this endpoint's requests: a cookie one answer sets is
+	 * sent with the next (as within one curl run), and --cookie-jar saves them all. */
+	curl_easy_setopt(e, CURLOPT_SHARE, hc->share);
+	curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
 	if (cfg->cookie)
 		curl_easy_setopt(e, strchr(cfg->cookie, '=') ? CURLOPT_COOKIE : CURLOPT_COOKIEFILE,
 				 cfg->cookie);
 	const char *v;
 	if ((v = oc_ep_opt(hc->ep, "cookie-jar")))
 		curl_easy_setopt(e, CURLOPT_COOKIEJAR, v);
-	if (cfg->location)
+	if (cfg->location) {
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 50L); /* curl's tool limit; libcurl has none */
+	}
 	if (oc_ep_opt_flag(hc->ep, "compressed"))
 		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	setup_tls_and_net(hc, e);
@@ -605,6 +634,8 @@ static void setup_request(struct client *hc, struct req *r)
 
 static void req_free(struct req *r)
 {
+	if (r->retry_timer)
+		oc_uv_close_free(r->retry_timer);
 	if (r->easy) {
 		if (r->started && !r->finished)
 			oc_curl_remove(&r->hc->curl, r->easy);
@@ -653,7 +684,7 @@ static int start(struct client *hc, struct req *r)
 static void start_more(struct client *hc)
 {
 	for (struct req *r = hc->head; r && hc->running < hc->parallel; r = r->next)
-		if (!r->started)
+		if (!r->started && !r->retry_timer)
 			start(hc, r);
 }
 
@@ -747,14 +778,16 @@ static void emit_ready(struct client *hc)
 	maybe_end(hc);
 }
 
-static void retry_later(struct client *hc, struct req *r)
+/* Start the request again from scratch: a new easy handle, the same request message. */
+static void reset_req(struct req *r)
 {
-	/* Start afresh: a new easy handle, the same request message. */
-	oc_verbose("'%s': retrying (%u of %s)", hc->ep->name, r->tries, oc_ep_opt(hc->ep, "retry"));
 	curl_easy_cleanup(r->easy);
 	r->easy = NULL;
 	curl_slist_free_all(r->hdrs);
 	r->hdrs = NULL;
+	curl_slist_free_all(r->resolve);
+	curl_slist_free_all(r->connect_to);
+	r->resolve = r->connect_to = NULL;
 	curl_mime_free(r->mime);
 	r->mime = NULL;
 	free(r->body);
@@ -766,6 +799,31 @@ static void retry_later(struct client *hc, struct req *r)
 	r->errbuf[0] = '\0';
 }
 
+static void retry_cb(uv_timer_t *t)
+{
+	struct req *r = t->data;
+	oc_uv_close_free(t);
+	r->retry_timer = NULL;
+	start_more(r->hc);
+}
+
+/* --retry: wait (Retry-After when the server gave one, else doubling from 1 s, as curl),
+ * then send it again. The request keeps its place in the answer order. */
+static void retry_later(struct client *hc, struct req *r)
+{
+	const char *after = r->resp ? oc_msg_header(r->resp, "Retry-After") : NULL;
+	long secs = after ? strtol(after, NULL, 10) : 0;
+	uint64_t ms = secs > 0 && secs <= 600 ? (uint64_t)secs * 1000 : 1000ull << (r->tries - 1);
+	oc_verbose("'%s': transient failure; retry %u of %s in %llu ms", hc->ep->name, r->tries,
+		   oc_ep_opt(hc->ep, "retry"), (unsigned long long)ms);
+	reset_req(r);
+	r->waiting_retry = true;
+	r->retry_timer = xmalloc(sizeof(*r->retry_timer));
+	uv_timer_init(uv_default_loop(), r->retry_timer);
+	r->retry_timer->data = r;
+	uv_timer_start(r->retry_timer, retry_cb, ms, 0);
+}
+
 static void transfer_done(struct oc_curl *c, CURL *easy, CURLcode result)
 {
 	struct req *r;
@@ -773,8 +831,7 @@ static void transfer_done(struct oc_curl *c, CURL *easy, CURLcode result)
 	struct client *hc = r->hc;
 	hc->running--;
 	r->result = result;
-	const char *retry = oc_ep_opt(hc->ep, "retry");
-	if (retry && transient(r) && r->tries < (unsigned)strtol(retry, NULL, 10) && !r->head_out) {
+	if (may_retry(r) && !r->head_out && !r->body_out) {
 		r->tries++;
 		retry_later(hc, r);
 		start_more(hc);
@@ -818,6 +875,24 @@ static int http_check(struct oc_ep *ep)
 		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs a host", ep->name);
 		return OC_EUSAGE;
 	}
+	/* The --data-* options make the body of the one request the command line sends; a body
+	 * from -d, stdin (--each, pub) or another --data-* option would be a second body. */
+	static const char *const bodies[] = { "data-binary", "data-raw", "json" };
+	int given = 0;
+	const char *which = NULL;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		if (oc_ep_opt(ep, bodies[i]))
+			given++, which = bodies[i];
+	size_t k = 0;
+	if (oc_cfg_next(ep->cfg, "data-urlencode", &k) && !which)
+		which = "data-urlencode";
+	if (given > 1 || (which && (ep->cfg->data || ep->cfg->each || ep->role != OC_ROLE_CLIENT))) {
+		oc_ep_seterr(ep, OC_EUSAGE,
+			     "--%s gives the body of a single request: not with -d, --each, pub, sub "
+			     "or another --data option",
+			     which);
+		return OC_EUSAGE;
+	}
 	return 0;
 }
 
@@ -852,6 +927,8 @@ static int http_open(struct oc_ep *ep)
 	hc->paused = true; /* endpoints start paused */
 	oc_curl_init(&hc->curl, transfer_done, hc);
 	hc->curl_open = true;
+	hc->share = curl_share_init();
+	curl_share_setopt(hc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
 	if (ep->role == OC_ROLE_SUB) {
 		hc->shut = true; /* nothing is written to a poller */
 		enqueue(hc, oc_msg_new(), false);
@@ -912,6 +989,7 @@ static bool http_full(struct oc_ep *ep)
 static void curl_closed(struct oc_curl *c)
 {
 	struct client *hc = c->data;
+	curl_share_cleanup(hc->share);
 	oc_ep_closed(hc->ep);
 }
 

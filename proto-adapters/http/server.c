@@ -471,6 +471,18 @@ static void wire_send(struct hconn *c, const void *p, size_t n)
 	if (c->closing || !n)
 		return;
 	oc_trace_bytes(c->peer, "sent", p, n);
+	/* Most answers fit the socket buffer: write at once, with no request to allocate. (A
+	 * uv_write that completes at once also makes libuv 1.44 re-arm epoll per answer.) */
+	if (c->unsent == 0) {
+		uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+		int done = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+		if (done == (int)n)
+			return;
+		if (done > 0) {
+			p = (const char *)p + done;
+			n -= (size_t)done;
+		}
+	}
 	struct wreq *w = xmalloc(sizeof(*w) + n);
 	w->req.data = w;
 	w->c = c;

@@ -33,7 +33,7 @@ schemes() {
 exit_codes() { oc --help | awk '/^Exit status:/ { f = 1; next } f && /^$/ { exit } f { print $1 }'; }
 # Options a command takes, short and long, one per line, sorted.
 help_options() {
-	oc help "$1" | sed -nE 's/^ +(-([A-Za-z0-9]), )?(--[a-z0-9-]+).*/\2 \3/p' |
+	oc help "$1" | sed -nE 's/^ +(-([A-Za-z0-9]), )?(--[a-z0-9.-]+).*/\2 \3/p' |
 		tr ' ' '\n' | sed '/^$/d; s/^[A-Za-z0-9]$/-&/' | sort -u
 }
 
