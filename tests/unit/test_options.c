@@ -136,7 +136,7 @@ static void test_short(void)
 	/* "-cv": v is the value of -c, and not a number */
 	CHECK_USAGE(OC_CMD_CLIENT, "invalid value 'v' for -c", "-cv", "tcp://h:1");
 	CHECK_USAGE(OC_CMD_SUB, "'-d' does not apply to 'sub'", "-d", "x", "file:/x");
-	CHECK_USAGE(OC_CMD_SERVER, "'-d' does not apply to 'server'", "-d", "x", "tcp://:1");
+	CHECK_USAGE(OC_CMD_RELAY, "'-d' does not apply to 'relay'", "-d", "x", "tcp://:1");
 }
 
 /* ---- long options ---- */
