@@ -46,6 +46,7 @@
 #include "xalloc.h"
 
 #define WRITE_HIGH (1024 * 1024)  /* a connection stops reading while this much is unsent */
+#define LINGER_MS 2000            /* how long a closing connection waits for the client's end */
 #define DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define EXEC_MAX_OUT (64u * 1024 * 1024)
 
@@ -439,6 +440,9 @@ struct hreq *hsrv_request(struct hconn *c, struct oc_msg *m, int32_t stream, boo
 
 /* ---- connections: transport ------------------------------------------------------------- */
 
+static void linger(struct hconn *c);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+
 struct wreq {
 	uv_write_t req;    /* libuv request */
 	struct hconn *c;   /* connection */
@@ -456,7 +460,7 @@ static void write_done(uv_write_t *req, int status)
 		return;
 	if (c->ending) {
 		if (c->unsent == 0)
-			hconn_close(c);
+			linger(c);
 		return;
 	}
 	if (c->h2)
@@ -627,6 +631,45 @@ static void conn_freed(uv_handle_t *h)
 	maybe_closed(s);
 }
 
+static void linger_timeout(uv_timer_t *t)
+{
+	hconn_close(t->data);
+}
+
+static void discard_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
+{
+	if (n < 0)
+		hconn_close(h->data);
+}
+
+static void shut_done(uv_shutdown_t *req, int status)
+{
+	struct hconn *c = req->data;
+	if (status && !c->closing)
+		hconn_close(c);
+}
+
+/* Everything is written: send FIN, then read and throw away whatever the client still sends
+ * until it closes (or LINGER_MS pass). Closing at once while its request is still arriving
+ * (a 413, a 431) would make the kernel answer with a reset, which can destroy our answer
+ * before the client reads it: nginx's lingering close, for the same reason. */
+static void linger(struct hconn *c)
+{
+	if (c->closing || c->linger)
+		return;
+	c->sreq.data = c;
+	if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, shut_done)) {
+		hconn_close(c);
+		return;
+	}
+	c->linger = xmalloc(sizeof(*c->linger));
+	uv_timer_init(uv_default_loop(), c->linger);
+	c->linger->data = c;
+	uv_timer_start(c->linger, linger_timeout, LINGER_MS, 0);
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, discard_read) == 0;
+}
+
 void hconn_end(struct hconn *c)
 {
 	if (c->ending || c->closing)
@@ -639,7 +682,7 @@ void hconn_end(struct hconn *c)
 		tls_out(c);
 	}
 	if (c->unsent == 0)
-		hconn_close(c);
+		linger(c);
 }
 
 void hconn_close(struct hconn *c)
@@ -648,6 +691,10 @@ void hconn_close(struct hconn *c)
 		return;
 	c->closing = true;
 	oc_defer_cancel(&c->flush);
+	if (c->linger) {
+		oc_uv_close_free(c->linger);
+		c->linger = NULL;
+	}
 	oc_verbose("'%s' disconnected", c->peer);
 	while (c->head) {
 		struct hreq *r = c->head;

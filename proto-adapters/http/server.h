@@ -67,6 +67,8 @@ struct hconn {
 	bool closing;               /* uv_close called */
 	bool read_eof;              /* nothing more will be read */
 	bool ending;                /* hconn_end(): close once everything is written */
+	uv_shutdown_t sreq;         /* the FIN of a lingering close */
+	uv_timer_t *linger;         /* bounds the lingering close, or NULL */
 	size_t unsent;              /* bytes given to uv_write, not yet written */
 	char peer[64];              /* "ip:port" */
 	char rbuf[64 * 1024];       /* read buffer */
