@@ -384,7 +384,7 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 					      "set-cookie:" };
 	struct req *r = userp;
 	if (type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN || type == CURLINFO_TEXT) {
-		if (!oc_log.verbose)
+		if (!oc_log.verbose && (!oc_log.trace || type == CURLINFO_TEXT))
 			return 0;
 		const char *mark = type == CURLINFO_HEADER_OUT ? "> " : type == CURLINFO_HEADER_IN ? "< " : "* ";
 		for (const char *p = data, *end = data + size; p < end;) {
