@@ -1,6 +1,9 @@
 /* core/net.c — see net.h. */
 #include "net.h"
 
+#include "err.h"
+#include "log.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,4 +73,84 @@ uint64_t oc_backoff_next(struct oc_backoff *b)
 	b->attempt++;
 	/* up to 25% jitter so many clients do not reconnect in step */
 	return ms - ms / 4 + (uint64_t)(rand() % (int)(ms / 4 + 1));
+}
+
+/* ---- TCP listener ----------------------------------------------------------------------- */
+
+static void listener_done(struct oc_tcp_listener *l)
+{
+	if (l->closing && !l->open && !l->res.active && l->closed) {
+		void (*closed)(struct oc_tcp_listener *) = l->closed;
+		l->closed = NULL;
+		closed(l);
+	}
+}
+
+static void listener_closed(uv_handle_t *h)
+{
+	struct oc_tcp_listener *l = (struct oc_tcp_listener *)h;
+	l->open = false;
+	listener_done(l);
+}
+
+static void listen_resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
+{
+	struct oc_tcp_listener *l = res->data;
+	struct oc_ep *ep = l->ep;
+	if (l->closing || status == UV_ECANCELED) {
+		if (ai)
+			uv_freeaddrinfo(ai);
+		listener_done(l);
+		return;
+	}
+	if (status) {
+		oc_ep_fail(ep, OC_ERESOLVE, "cannot resolve '%s': %s", oc_listen_host(ep),
+			   uv_strerror(status));
+		return;
+	}
+	uv_tcp_init(uv_default_loop(), &l->tcp);
+	l->tcp.data = l->data;
+	l->open = true;
+	int r = uv_tcp_bind(&l->tcp, ai->ai_addr, 0);
+	uv_freeaddrinfo(ai);
+	if (!r)
+		r = uv_listen((uv_stream_t *)&l->tcp, 511, l->on_conn);
+	if (r) {
+		oc_ep_fail(ep, OC_ECONNECT, "cannot listen on '%s': %s", l->where, uv_strerror(r));
+		return;
+	}
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len);
+	oc_sockaddr_str((struct sockaddr *)&ss, l->where, sizeof(l->where));
+	oc_verbose("listening on '%s'", l->where);
+	oc_ep_ready(ep);
+}
+
+int oc_tcp_listen(struct oc_tcp_listener *l, struct oc_ep *ep, int port, uv_connection_cb on_conn,
+		  void *data)
+{
+	const char *host = oc_listen_host(ep);
+	l->ep = ep;
+	l->on_conn = on_conn;
+	l->data = data;
+	l->res.data = l;
+	oc_url_hostport(host, port, l->where, sizeof(l->where));
+	int r = oc_resolve_start(&l->res, host, port, SOCK_STREAM, ep->cfg, true, listen_resolved);
+	if (r) {
+		oc_ep_seterr(ep, OC_ERESOLVE, "cannot resolve '%s': %s", host, uv_strerror(r));
+		return OC_ERESOLVE;
+	}
+	return 0;
+}
+
+void oc_tcp_listener_close(struct oc_tcp_listener *l, void (*closed)(struct oc_tcp_listener *l))
+{
+	l->closing = true;
+	l->closed = closed;
+	oc_resolve_cancel(&l->res);
+	if (l->open && !uv_is_closing((uv_handle_t *)&l->tcp))
+		uv_close((uv_handle_t *)&l->tcp, listener_closed);
+	else
+		listener_done(l);
 }

@@ -33,6 +33,30 @@ void oc_sockaddr_str(const struct sockaddr *sa, char *out, size_t outlen);
 /* The host a listener binds: the URL's, else loopback (DESIGN §3), ::1 with -6. */
 const char *oc_listen_host(const struct oc_ep *ep);
 
+/* A TCP listener for an endpoint: resolve the listen address (the URL's host, else loopback),
+ * bind, listen; then oc_ep_ready(ep) and, with -v, "listening on 'host:port'" (the real port
+ * when 0 was asked for). Failures are reported with oc_ep_fail(ep). Connections arrive on
+ * on_conn with the server handle's data = the owner's pointer. */
+struct oc_tcp_listener {
+	uv_tcp_t tcp;               /* listening socket */
+	struct oc_resolve res;      /* resolving its address */
+	struct oc_ep *ep;           /* the endpoint it listens for */
+	uv_connection_cb on_conn;   /* accepted connections */
+	void *data;                 /* the owner's pointer (tcp.data) */
+	bool open;                  /* tcp initialised and not closed */
+	bool closing;               /* oc_tcp_listener_close() called */
+	void (*closed)(struct oc_tcp_listener *l); /* after close, once nothing is pending */
+	char where[300];            /* "host:port": asked for, then bound */
+};
+
+/* Start listening on port. Returns 0, or an OC_E* with the endpoint's error set (nothing to
+ * close then). */
+int oc_tcp_listen(struct oc_tcp_listener *l, struct oc_ep *ep, int port, uv_connection_cb on_conn,
+		  void *data);
+/* Stop; closed(l) runs once the socket and any lookup are finished (at once when nothing was
+ * open). */
+void oc_tcp_listener_close(struct oc_tcp_listener *l, void (*closed)(struct oc_tcp_listener *l));
+
 /* Backoff for --reconnect: 100 ms doubling to a 5 s cap, with jitter. */
 struct oc_backoff {
 	unsigned attempt; /* failures since the last success */

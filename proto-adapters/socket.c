@@ -31,13 +31,6 @@
 #include "net.h"
 #include "stream.h"
 
-union listener {
-	uv_handle_t h;
-	uv_stream_t s;
-	uv_tcp_t tcp;
-	uv_pipe_t pipe;
-};
-
 struct sock {
 	struct oc_stream st;        /* first: the connection's stream */
 	struct oc_resolve res;      /* name resolution */
@@ -45,8 +38,10 @@ struct sock {
 	int last_err;               /* libuv error of the last failed attempt */
 	uv_connect_t creq;          /* connect request */
 	bool connecting;            /* creq in flight */
-	union listener lst;         /* listening handle */
-	bool lst_open;              /* lst is initialised and not yet closed */
+	uv_pipe_t ulst;             /* unix listening handle */
+	bool ulst_open;             /* ulst is initialised and not yet closed */
+	struct oc_tcp_listener tlst;/* TCP listener */
+	bool tlst_busy;             /* tlst is listening or closing */
 	unsigned next_peer;         /* unix listener: next peer number */
 	char *unlink_path;          /* unix listener: socket file to remove at close */
 	uv_timer_t retry;           /* --reconnect delay */
@@ -67,7 +62,8 @@ static bool is_unix(const struct oc_ep *ep)
 
 static void maybe_closed(struct sock *s)
 {
-	if (!s->closing || s->res.active || s->connecting || s->lst_open || s->retry_open ||
+	if (!s->closing || s->res.active || s->connecting || s->ulst_open || s->tlst_busy ||
+	    s->retry_open ||
 	    s->stream_open)
 		return;
 	if (s->unlink_path) {
@@ -93,10 +89,17 @@ static void retry_closed(uv_handle_t *h)
 	maybe_closed(s);
 }
 
-static void lst_closed(uv_handle_t *h)
+static void ulst_closed(uv_handle_t *h)
 {
 	struct sock *s = h->data;
-	s->lst_open = false;
+	s->ulst_open = false;
+	maybe_closed(s);
+}
+
+static void tlst_closed(struct oc_tcp_listener *l)
+{
+	struct sock *s = l->data;
+	s->tlst_busy = false;
 	maybe_closed(s);
 }
 
@@ -316,24 +319,6 @@ static void on_connection(uv_stream_t *server, int status)
 	oc_ep_accepted(lst, c);
 }
 
-static int listen_fail(struct sock *s, int r)
-{
-	oc_ep_seterr(s->st.ep, OC_ECONNECT, "cannot listen on '%s': %s", s->where, uv_strerror(r));
-	return OC_ECONNECT;
-}
-
-static void listening(struct sock *s)
-{
-	if (!is_unix(s->st.ep)) {
-		struct sockaddr_storage ss;
-		int len = sizeof(ss);
-		uv_tcp_getsockname(&s->lst.tcp, (struct sockaddr *)&ss, &len);
-		oc_sockaddr_str((struct sockaddr *)&ss, s->where, sizeof(s->where));
-	}
-	oc_verbose("listening on '%s'", s->where);
-	oc_ep_ready(s->st.ep);
-}
-
 /* A unix socket file that nobody accepts on is left over from a previous run. */
 static bool stale_unix_socket(const char *path)
 {
@@ -350,54 +335,30 @@ static bool stale_unix_socket(const char *path)
 	return stale;
 }
 
-static int listen_unix(struct sock *s)
+/* Listen on a unix socket path; failures are reported with oc_ep_fail (the handle made must
+ * be closed properly). */
+static void listen_unix(struct sock *s)
 {
 	const char *path = s->st.ep->spec->url.path;
-	uv_pipe_init(uv_default_loop(), &s->lst.pipe, 0);
-	s->lst.h.data = s;
-	s->lst_open = true;
-	int r = uv_pipe_bind(&s->lst.pipe, path);
+	uv_pipe_init(uv_default_loop(), &s->ulst, 0);
+	s->ulst.data = s;
+	s->ulst_open = true;
+	int r = uv_pipe_bind(&s->ulst, path);
 	if (r == UV_EADDRINUSE && stale_unix_socket(path)) {
 		unlink(path);
-		r = uv_pipe_bind(&s->lst.pipe, path);
+		r = uv_pipe_bind(&s->ulst, path);
 	}
 	if (!r)
 		s->unlink_path = strdup(path);
 	if (!r)
-		r = uv_listen(&s->lst.s, 511, on_connection);
-	if (r)
-		return listen_fail(s, r);
-	listening(s);
-	return 0;
-}
-
-static void on_listen_resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
-{
-	struct sock *s = res->data;
-	if (s->closing || status == UV_ECANCELED) {
-		if (ai)
-			uv_freeaddrinfo(ai);
-		maybe_closed(s);
-		return;
-	}
-	if (status) {
-		oc_ep_fail(s->st.ep, OC_ERESOLVE, "cannot resolve '%s': %s", oc_listen_host(s->st.ep),
-			   uv_strerror(status));
-		return;
-	}
-	uv_tcp_init(uv_default_loop(), &s->lst.tcp);
-	s->lst.h.data = s;
-	s->lst_open = true;
-	int r = uv_tcp_bind(&s->lst.tcp, ai->ai_addr, 0);
-	uv_freeaddrinfo(ai);
-	if (!r)
-		r = uv_listen(&s->lst.s, 511, on_connection);
+		r = uv_listen((uv_stream_t *)&s->ulst, 511, on_connection);
 	if (r) {
-		listen_fail(s, r);
-		oc_ep_fail(s->st.ep, s->st.ep->err, "%s", s->st.ep->errmsg);
+		oc_ep_fail(s->st.ep, OC_ECONNECT, "cannot listen on '%s': %s", s->where,
+			   uv_strerror(r));
 		return;
 	}
-	listening(s);
+	oc_verbose("listening on '%s'", s->where);
+	oc_ep_ready(s->st.ep);
 }
 
 /* ---- the adapter ------------------------------------------------------------------------- */
@@ -420,16 +381,12 @@ static int sock_open(struct oc_ep *ep)
 		return 0;
 	}
 	if (is_unix(ep)) {
-		/* Report through the error event: the handle set up must be closed properly. */
-		if (listen_unix(s))
-			oc_ep_fail(ep, ep->err, "%s", ep->errmsg);
+		listen_unix(s);
 		return 0;
 	}
-	int r = oc_resolve_start(&s->res, oc_listen_host(ep), u->port, SOCK_STREAM, ep->cfg, true,
-				 on_listen_resolved);
-	if (r)
-		return listen_fail(s, r);
-	return 0;
+	int r = oc_tcp_listen(&s->tlst, ep, u->port, on_connection, s);
+	s->tlst_busy = r == 0;
+	return r;
 }
 
 static void sock_close(struct oc_ep *ep)
@@ -439,8 +396,10 @@ static void sock_close(struct oc_ep *ep)
 	oc_resolve_cancel(&s->res);
 	if (s->retry_open)
 		uv_close((uv_handle_t *)&s->retry, retry_closed);
-	if (s->lst_open)
-		uv_close(&s->lst.h, lst_closed);
+	if (s->ulst_open)
+		uv_close((uv_handle_t *)&s->ulst, ulst_closed);
+	if (s->tlst_busy)
+		oc_tcp_listener_close(&s->tlst, tlst_closed);
 	if (s->stream_open)
 		oc_stream_close(ep); /* cancels a pending connect, too */
 	else

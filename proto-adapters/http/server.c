@@ -54,9 +54,8 @@ enum reply_mode { REPLY_FIXED, REPLY_ECHO, REPLY_EXEC, REPLY_DIR, REPLY_BY_ID, R
 
 struct hsrv {
 	struct oc_ep *ep;           /* this endpoint */
-	uv_tcp_t lst;               /* listening socket */
-	bool lst_open;              /* lst is initialised, not closed */
-	struct oc_resolve res;      /* resolving the listen address */
+	struct oc_tcp_listener lst; /* listening socket */
+	bool lst_done;              /* its close finished */
 	struct oc_tls_ctx *tls;     /* https: the certificate and ALPN, or NULL */
 	struct hconn *conns;        /* open connections */
 	struct hreq *waiting;       /* REPLY_BY_ID: requests waiting for their answer */
@@ -73,7 +72,6 @@ struct hsrv {
 	bool paused;                /* the owner paused us: connections stop reading */
 	bool closing;               /* close requested */
 	unsigned long next_id;      /* request ids */
-	char where[300];            /* "host:port" */
 };
 
 static const struct oc_adopt server_opts[] = {
@@ -606,7 +604,7 @@ void hconn_update_reading(struct hconn *c)
 
 static void maybe_closed(struct hsrv *s)
 {
-	if (s->closing && !s->conns && !s->lst_open && !s->res.active) {
+	if (s->closing && !s->conns && s->lst_done) {
 		free(s->fixed);
 		free(s->dir);
 		free(s->hmac_key);
@@ -856,45 +854,11 @@ static int load_config(struct hsrv *s)
 	return is_tls(ep) ? load_tls(s) : 0;
 }
 
-static void lst_closed(uv_handle_t *h)
+static void lst_closed(struct oc_tcp_listener *l)
 {
-	struct hsrv *s = h->data;
-	s->lst_open = false;
+	struct hsrv *s = l->data;
+	s->lst_done = true;
 	maybe_closed(s);
-}
-
-static void on_resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
-{
-	struct hsrv *s = res->data;
-	struct oc_ep *ep = s->ep;
-	if (s->closing || status == UV_ECANCELED) {
-		if (ai)
-			uv_freeaddrinfo(ai);
-		maybe_closed(s);
-		return;
-	}
-	if (status) {
-		oc_ep_fail(ep, OC_ERESOLVE, "cannot resolve '%s': %s", oc_listen_host(ep),
-			   uv_strerror(status));
-		return;
-	}
-	uv_tcp_init(uv_default_loop(), &s->lst);
-	s->lst.data = s;
-	s->lst_open = true;
-	int r = uv_tcp_bind(&s->lst, ai->ai_addr, 0);
-	uv_freeaddrinfo(ai);
-	if (!r)
-		r = uv_listen((uv_stream_t *)&s->lst, 511, on_connection);
-	if (r) {
-		oc_ep_fail(ep, OC_ECONNECT, "cannot listen on '%s': %s", s->where, uv_strerror(r));
-		return;
-	}
-	struct sockaddr_storage ss;
-	int len = sizeof(ss);
-	uv_tcp_getsockname(&s->lst, (struct sockaddr *)&ss, &len);
-	oc_sockaddr_str((struct sockaddr *)&ss, s->where, sizeof(s->where));
-	oc_verbose("listening on '%s'", s->where);
-	oc_ep_ready(ep);
 }
 
 static int server_open(struct oc_ep *ep)
@@ -911,17 +875,10 @@ static int server_open(struct oc_ep *ep)
 	}
 	const struct oc_url *u = &ep->spec->url;
 	int port = u->port >= 0 ? u->port : is_tls(ep) ? 443 : 80;
-	oc_url_hostport(oc_listen_host(ep), port, s->where, sizeof(s->where));
-	s->res.data = s;
-	r = oc_resolve_start(&s->res, oc_listen_host(ep), port, SOCK_STREAM, ep->cfg, true,
-			     on_resolved);
-	if (r) {
-		oc_ep_seterr(ep, OC_ERESOLVE, "cannot resolve '%s': %s", oc_listen_host(ep),
-			     uv_strerror(r));
+	r = oc_tcp_listen(&s->lst, ep, port, on_connection, s);
+	if (r)
 		oc_tls_ctx_free(s->tls);
-		return OC_ERESOLVE;
-	}
-	return 0;
+	return r;
 }
 
 /* An answer by id: from --reply-stdin, or from a relay's request/response target. */
@@ -966,12 +923,9 @@ static void server_close(struct oc_ep *ep)
 {
 	struct hsrv *s = ep->priv;
 	s->closing = true;
-	oc_resolve_cancel(&s->res);
-	if (s->lst_open)
-		uv_close((uv_handle_t *)&s->lst, lst_closed);
 	for (struct hconn *c = s->conns; c; c = c->next)
 		hconn_close(c);
-	maybe_closed(s);
+	oc_tcp_listener_close(&s->lst, lst_closed);
 }
 
 const struct oc_adapter oc_adapter_http_server = {
