@@ -379,6 +379,7 @@ assert_eq() {
 assert_file_eq() {
 	if ! cmp -s "$1" "$2"; then
 		diff <(head -c 4000 "$1" | od -c | head -40) <(head -c 4000 "$2" | od -c | head -40) >&2 || true
+		echo "sizes: $(stat -c %s "$1" 2>/dev/null) and $(stat -c %s "$2" 2>/dev/null); $(cmp "$1" "$2" 2>&1 | head -1)" >&2
 		fail "'$2' differs from '$1'"
 	fi
 }
