@@ -29,6 +29,8 @@ function __omnicat_urls
                 tcp-listen:// 'TCP listener: tcp-listen://[host]:port' \
                 udp:// 'UDP datagrams: udp://host:port' \
                 udp-listen:// 'UDP listener: udp-listen://[host]:port' \
+                tls:// 'TLS over TCP: tls://host:port (verified unless -k)' \
+                tls-listen:// 'TLS listener: tls-listen://[host]:port --cert --key' \
                 unix: 'unix stream socket: unix:/path' \
                 unix-listen: 'unix socket listener: unix-listen:/path' \
                 fifo: 'named pipe, created if missing: fifo:/path' \

@@ -17,6 +17,8 @@
 				     * lines is ~16k of them) */
 #define BATCH_BYTES (1024 * 1024)   /* bytes per write, roughly, at most */
 #define FD_READS_PER_TURN 4         /* synchronous reads of a regular file per loop turn */
+#define TLS_READ (64 * 1024)        /* ciphertext read buffer */
+#define TLS_HIGH (1024 * 1024)      /* stop encrypting more while this much is unsent */
 
 static struct oc_stream *stream_of(struct oc_ep *ep)
 {
@@ -137,14 +139,107 @@ static void read_ended(struct oc_stream *s)
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct oc_stream *s = h->data;
+	if (s->tls) { /* ciphertext lands apart; plaintext is copied into the chunk */
+		*buf = uv_buf_init(s->tlsbuf, TLS_READ);
+		return;
+	}
 	ensure_room(s);
 	*buf = uv_buf_init(s->chunk->data + s->cend, (unsigned)(s->chunk->cap - s->cend));
+}
+
+/* ---- TLS ---------------------------------------------------------------------------------- */
+
+static void flush_now(struct oc_stream *s);
+
+struct tls_wreq {
+	uv_write_t req;          /* libuv request */
+	struct oc_stream *s;     /* its stream */
+	size_t len;              /* bytes */
+	char buf[];              /* ciphertext */
+};
+
+static void tls_wire_done(uv_write_t *req, int status)
+{
+	struct tls_wreq *w = req->data;
+	struct oc_stream *s = w->s;
+	s->tls_unsent -= w->len;
+	free(w);
+	if (status == UV_ECANCELED || s->closing_all)
+		return;
+	if (status < 0) {
+		stream_lost(s, oc_err_from_uv_net(status), "cannot send to", uv_strerror(status));
+		return;
+	}
+	flush_now(s);
+}
+
+/* Hand whatever ciphertext TLS has for the peer (handshake, records, alerts) to libuv. */
+static void tls_send_pending(struct oc_stream *s)
+{
+	size_t n;
+	while (s->tls && s->wr && (n = oc_tls_pending(s->tls)) > 0) {
+		struct tls_wreq *w = xmalloc(sizeof(*w) + n);
+		w->len = oc_tls_take(s->tls, w->buf, n);
+		w->s = s;
+		w->req.data = w;
+		s->tls_unsent += w->len;
+		uv_buf_t b = uv_buf_init(w->buf, (unsigned)w->len);
+		if (uv_write(&w->req, s->wr, &b, 1, tls_wire_done)) {
+			s->tls_unsent -= w->len;
+			free(w);
+			return;
+		}
+	}
+}
+
+static void tls_plain(void *ud, const char *p, size_t n)
+{
+	struct oc_stream *s = ud;
+	while (n > 0 && !(s->ep->flags & OC_EPF_FAILED)) {
+		ensure_room(s);
+		size_t room = s->chunk->cap - s->cend, take = n < room ? n : room;
+		memcpy(s->chunk->data + s->cend, p, take);
+		s->cend += take;
+		p += take;
+		n -= take;
+		decode_buffered(s, false);
+	}
+}
+
+void oc_stream_set_tls(struct oc_stream *s, struct oc_tls *t, bool client)
+{
+	if (s->tls)
+		oc_tls_free(s->tls);
+	s->tls = t;
+	s->tls_client = client;
+	if (!s->tlsbuf)
+		s->tlsbuf = xmalloc(TLS_READ);
+}
+
+/* Ciphertext arrived: decrypt into the decoder; 1 when the peer closed TLS, <0 failed. */
+static int tls_input(struct oc_stream *s, const char *p, size_t n)
+{
+	int r = oc_tls_input(s->tls, p, n, tls_plain, s);
+	tls_send_pending(s); /* the handshake's answer, or an alert */
+	if (r < 0)
+		oc_ep_fail(s->ep, OC_ETLS, "TLS with '%s' failed: %s", what_of(s),
+			   oc_tls_error(s->tls));
+	return r;
 }
 
 static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
 	struct oc_stream *s = h->data;
-	if (nread > 0) {
+	if (nread > 0 && s->tls) {
+		oc_trace_bytes(what_of(s), "received (TLS)", buf->base, (size_t)nread);
+		int r = tls_input(s, buf->base, (size_t)nread);
+		if (r == 1) {
+			uv_read_stop(h);
+			read_ended(s);
+		} else if (r == 0 && s->wr) {
+			flush_now(s); /* data written before the handshake may go now */
+		}
+	} else if (nread > 0) {
 		oc_trace_bytes(what_of(s), "received", buf->base, (size_t)nread);
 		s->cend += (size_t)nread;
 		decode_buffered(s, false);
@@ -296,6 +391,14 @@ static void do_shutdown(struct oc_stream *s)
 	if (s->shut_done || s->closing_all)
 		return;
 	if (s->wr && s->shut_mode == OC_SHUT_SOCKET) {
+		/* A half-close before TLS finished its handshake would cut the handshake: wait
+		 * for it (read_cb comes back here through flush_now). */
+		if (s->tls && !oc_tls_ready(s->tls))
+			return;
+		if (s->tls) { /* close_notify, then the socket's half-close after it */
+			oc_tls_close(s->tls);
+			tls_send_pending(s);
+		}
 		s->sreq.data = s;
 		if (uv_shutdown(&s->sreq, s->wr, shutdown_cb) == 0)
 			return;
@@ -384,7 +487,8 @@ static void flush_now(struct oc_stream *s)
 	/* Not connected yet: keep the queue (and a pending shutdown) for when it is. */
 	if (!s->attached)
 		return;
-	while (!s->writing && !s->closing_all && !(s->ep->flags & OC_EPF_FAILED)) {
+	while (!s->writing && s->tls_unsent < TLS_HIGH && !s->closing_all &&
+	       !(s->ep->flags & OC_EPF_FAILED)) {
 		if (!s->qlen) {
 			if (s->want_shut)
 				do_shutdown(s);
@@ -409,6 +513,13 @@ static void flush_now(struct oc_stream *s)
 				oc_trace_bytes(what_of(s), "sent", bufs[i].base, bufs[i].len);
 		if (s->wfd >= 0) {
 			write_fd(s, nbufs, bufs);
+			continue;
+		}
+		if (s->tls) { /* encrypted into TLS's buffer now; sent as ciphertext */
+			for (unsigned i = 0; i < nbufs; i++)
+				oc_tls_write(s->tls, bufs[i].base, bufs[i].len);
+			inflight_done(s, true);
+			tls_send_pending(s);
 			continue;
 		}
 		s->wreq.data = s;
@@ -476,6 +587,10 @@ void oc_stream_attach(struct oc_stream *s, uv_stream_t *rd, uv_stream_t *wr)
 		rd->data = s;
 	if (wr)
 		wr->data = s;
+	if (s->tls && s->tls_client) {
+		oc_tls_start(s->tls);
+		tls_send_pending(s);
+	}
 	start_reading(s);
 	if (s->qlen || s->want_shut)
 		oc_defer_schedule(&s->flush);
@@ -545,6 +660,11 @@ static void stream_finished(struct oc_stream *s)
 	oc_decoder_release(&s->dec);
 	oc_encoder_release(&s->enc);
 	oc_iobatch_release(&s->batch);
+	if (s->tls)
+		oc_tls_free(s->tls);
+	s->tls = NULL;
+	free(s->tlsbuf);
+	s->tlsbuf = NULL;
 	free(s->q);
 	free(s->inflight);
 	s->q = NULL;
@@ -567,6 +687,10 @@ void oc_stream_detach(struct oc_stream *s, void (*done)(struct oc_stream *s))
 	s->chunk = NULL;
 	s->cstart = s->cend = 0;
 	s->shut_done = false;
+	if (s->tls) { /* a reconnect brings a new session */
+		oc_tls_free(s->tls);
+		s->tls = NULL;
+	}
 	s->detach_done = done;
 	s->detaching = true;
 	if (!s->inited && !s->closing) {

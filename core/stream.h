@@ -24,6 +24,7 @@
 #include "endpoint.h"
 #include "framing.h"
 #include "iobatch.h"
+#include "tls.h"
 
 /* What shutdown does once everything queued is written. */
 enum oc_shut {
@@ -89,6 +90,10 @@ struct oc_stream {
 	void (*detach_done)(struct oc_stream *s); /* after oc_stream_detach(), or NULL */
 	bool detaching;                     /* oc_stream_detach() is closing the handles */
 	bool local;                         /* stdio or a file: failures are OC_EIO */
+	struct oc_tls *tls;                 /* TLS session over the socket, or NULL */
+	bool tls_client;                    /* it starts the handshake */
+	char *tlsbuf;                       /* ciphertext read buffer */
+	size_t tls_unsent;                  /* ciphertext handed to libuv, not yet written */
 };
 
 /* Set up s for ep: framing from the endpoint's options (in and out may differ for stdio:
@@ -106,6 +111,9 @@ static inline void oc_stream_inited(struct oc_stream *s, int i)
 {
 	s->inited |= 1u << i;
 }
+/* Run TLS over the socket to attach next (the stream owns t; client: it starts the
+ * handshake). A failed handshake is OC_ETLS (exit 7). */
+void oc_stream_set_tls(struct oc_stream *s, struct oc_tls *t, bool client);
 /* A followed file has more to read (after fd_end). */
 void oc_stream_fd_more(struct oc_stream *s);
 /* Close the handles but keep queued messages and the endpoint (reconnect). The message being

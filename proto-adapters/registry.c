@@ -10,6 +10,7 @@
 
 extern const struct oc_adapter oc_adapter_stdio;
 extern const struct oc_adapter oc_adapter_socket;
+extern const struct oc_adapter oc_adapter_tls;
 extern const struct oc_adapter oc_adapter_udp;
 extern const struct oc_adapter oc_adapter_fifo;
 extern const struct oc_adapter oc_adapter_exec;
@@ -31,6 +32,9 @@ const struct oc_scheme oc_schemes[] = {
 	{ "tcp-listen", &oc_adapter_socket, NULL, A, L, "TCP listener: tcp-listen://[host]:port" },
 	{ "udp", &oc_adapter_udp, NULL, A, 0, "UDP datagrams to host:port: udp://host:port" },
 	{ "udp-listen", &oc_adapter_udp, NULL, A, L, "UDP listener: udp-listen://[host]:port" },
+	{ "tls", &oc_adapter_tls, NULL, A, 0, "TLS over TCP: tls://host:port (verified unless -k)" },
+	{ "tls-listen", &oc_adapter_tls, NULL, A, L,
+	  "TLS listener: tls-listen://[host]:port --cert --key" },
 	{ "unix", &oc_adapter_socket, NULL, P, 0, "unix stream socket: unix:/path" },
 	{ "unix-listen", &oc_adapter_socket, NULL, P, L, "unix socket listener: unix-listen:/path" },
 	{ "fifo", &oc_adapter_fifo, NULL, P, 0, "named pipe, created if missing: fifo:/path" },
@@ -51,8 +55,6 @@ const struct oc_scheme oc_schemes[] = {
 	{ "ws-listen", NULL, NULL, A, L | Q, "WebSocket server" },
 	{ "sse", NULL, NULL, A, Q, "Server-Sent Events" },
 	{ "sses", NULL, NULL, A, Q, "Server-Sent Events over TLS" },
-	{ "tls", NULL, NULL, A, 0, "TLS stream" },
-	{ "tls-listen", NULL, NULL, A, L, "TLS listener" },
 	{ "mqtt", NULL, NULL, T, 0, "MQTT" },
 	{ "mqtts", NULL, NULL, T, 0, "MQTT over TLS" },
 	{ "coap", NULL, NULL, A, Q, "CoAP" },
@@ -75,7 +77,7 @@ const struct oc_scheme oc_schemes[] = {
 };
 
 const struct oc_adapter *const oc_adapters[] = {
-	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_udp,  &oc_adapter_fifo,
+	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_tls, &oc_adapter_udp,  &oc_adapter_fifo,
 	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http,
 	&oc_adapter_http_server, NULL,
 };

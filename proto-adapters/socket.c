@@ -1,4 +1,5 @@
-/* proto-adapters/socket.c — stream sockets: tcp://, tcp-listen://, unix:, unix-listen:.
+/* proto-adapters/socket.c — stream sockets: tcp://, tcp-listen://, unix:, unix-listen:, and
+ * TLS over TCP: tls://, tls-listen:// (oc_adapter_tls: the same code with TLS on).
  *
  * One adapter serves the four schemes, as socat's generic socket address does: TCP and unix
  * differ only in how a handle is made and addressed; reading, writing, framing, half-close and
@@ -15,6 +16,9 @@
  * named "host:port", or "unix:N" (N counts connections) for unix sockets.
  * --reconnect (clients): a refused or lost connection is retried with bounded backoff; queued
  * messages wait, and a batch that was being written is sent again.
+ * TLS (core/tls.c, OpenSSL) verifies the server against the system's CAs or --cacert unless
+ * -k; a server needs --cert and --key, and with --cacert also asks for client certificates.
+ * A failed handshake or verification is exit 7.
  * Library: libuv. Threads: loop only. */
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +56,8 @@ struct sock {
 	bool ready_once;            /* connected at least once */
 	char where[300];            /* "host:port" or the path, for messages */
 	char lost_msg[400];         /* why the connection is being re-made */
+	struct oc_tls_ctx *tls;     /* tls://: certificates and verification (shared by the
+				     * listener's connections), or NULL */
 };
 
 static bool is_unix(const struct oc_ep *ep)
@@ -70,6 +76,7 @@ static void maybe_closed(struct sock *s)
 		unlink(s->unlink_path);
 		free(s->unlink_path);
 	}
+	oc_tls_ctx_free(s->tls);
 	if (s->ai)
 		uv_freeaddrinfo(s->ai);
 	oc_ep_closed(s->st.ep);
@@ -149,10 +156,19 @@ static void give_up_or_retry(struct sock *s, int err, const char *msg)
 	uv_timer_start(&s->retry, retry_cb, ms, 0);
 }
 
+extern const struct oc_adapter oc_adapter_tls;
+
+static bool is_tls(const struct oc_ep *ep)
+{
+	return ep->ad == &oc_adapter_tls;
+}
+
 static void connected(struct sock *s)
 {
 	struct oc_ep *ep = s->st.ep;
 	uv_stream_t *h = &s->st.io[0].s;
+	if (s->tls)
+		oc_stream_set_tls(&s->st, oc_tls_new(s->tls, ep->spec->url.host), true);
 	if (!is_unix(ep))
 		uv_tcp_nodelay(&s->st.io[0].tcp, 1);
 	oc_backoff_reset(&s->backoff);
@@ -315,6 +331,8 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	oc_ep_set_peer(c, peer);
 	snprintf(cs->where, sizeof(cs->where), "%s", peer);
+	if (s->tls)
+		oc_stream_set_tls(&cs->st, oc_tls_new(s->tls, NULL), false);
 	oc_stream_attach(&cs->st, &cs->st.io[0].s, &cs->st.io[0].s);
 	oc_ep_accepted(lst, c);
 }
@@ -363,10 +381,35 @@ static void listen_unix(struct sock *s)
 
 /* ---- the adapter ------------------------------------------------------------------------- */
 
+static int load_tls(struct sock *s)
+{
+	const struct oc_cfg *cfg = s->st.ep->cfg;
+	bool server = oc_ep_listens(s->st.ep);
+	struct oc_tls_conf conf = {
+		.server = server,
+		.cert = cfg->cert,
+		.key = cfg->key,
+		.cacert = cfg->cacert,
+		.insecure = cfg->insecure,
+		.verify_client = server && cfg->cacert,
+	};
+	char err[300];
+	int r = oc_tls_ctx_new(&conf, &s->tls, err, sizeof(err));
+	if (r)
+		oc_ep_seterr(s->st.ep, r, "'%s': %s", s->st.ep->name, err);
+	return r;
+}
+
 static int sock_open(struct oc_ep *ep)
 {
 	struct sock *s = ep->priv;
 	const struct oc_url *u = &ep->spec->url;
+	s->st.ep = ep;
+	if (is_tls(ep)) {
+		int r = load_tls(s);
+		if (r)
+			return r;
+	}
 	enum oc_framing fr = oc_stream_framing(ep);
 	oc_stream_init(&s->st, ep, &conn_hooks, fr, fr, NULL, OC_SHUT_SOCKET);
 	s->stream_open = true;
@@ -386,6 +429,10 @@ static int sock_open(struct oc_ep *ep)
 	}
 	int r = oc_tcp_listen(&s->tlst, ep, u->port, on_connection, s);
 	s->tlst_busy = r == 0;
+	if (r) {
+		oc_tls_ctx_free(s->tls);
+		s->tls = NULL;
+	}
 	return r;
 }
 
@@ -410,6 +457,20 @@ const struct oc_adapter oc_adapter_socket = {
 	.name = "socket",
 	.flags = OC_AF_CLIENT | OC_AF_SERVER | OC_AF_PUB | OC_AF_SUB | OC_AF_CONNS |
 		 OC_AF_PER_PEER | OC_AF_STREAM,
+	.priv_size = sizeof(struct sock),
+	.check = sock_check,
+	.open = sock_open,
+	.write = oc_stream_write,
+	.pause = oc_stream_pause,
+	.resume = oc_stream_resume,
+	.shutdown = oc_stream_shutdown,
+	.close = sock_close,
+};
+
+const struct oc_adapter oc_adapter_tls = {
+	.name = "tls",
+	.flags = OC_AF_CLIENT | OC_AF_SERVER | OC_AF_PUB | OC_AF_SUB | OC_AF_CONNS |
+		 OC_AF_PER_PEER | OC_AF_STREAM | OC_AF_TLS,
 	.priv_size = sizeof(struct sock),
 	.check = sock_check,
 	.open = sock_open,
