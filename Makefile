@@ -14,11 +14,12 @@ VERSION := 0.1.0
 
 # Debian 12 packages: build dependencies and test peers. `make deps` / `make peers` install them.
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
-	libssl-dev libcsv-dev libhttp-parser-dev libnghttp2-dev media-types ca-certificates
+	libssl-dev libcsv-dev libhttp-parser-dev libnghttp2-dev libwebsockets-dev libwebsockets-evlib-uv \
+	media-types ca-certificates
 TEST_PEERS := socat ncat iperf3 mandoc python3 procps psmisc coreutils nginx openssl curl wrk nghttp2-server
 BENCH_PEERS := socat iperf3 nginx wrk curl
 
-PKGS    := libuv jansson libcurl libcrypto libssl libnghttp2
+PKGS    := libuv jansson libcurl libcrypto libssl libnghttp2 libwebsockets
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
 CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -DOC_VERSION='"$(VERSION)"' -Icore -Iproto-adapters \

@@ -48,6 +48,11 @@ void oc_sockaddr_str(const struct sockaddr *sa, char *out, size_t outlen)
 		snprintf(out, outlen, "%s:%u", ip, ntohs(in->sin_port));
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) { /* a dual-stack socket's IPv4 peer */
+			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, sizeof(ip));
+			snprintf(out, outlen, "%s:%u", ip, ntohs(in6->sin6_port));
+			return;
+		}
 		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
 		snprintf(out, outlen, "[%s]:%u", ip, ntohs(in6->sin6_port));
 	} else {

@@ -167,6 +167,18 @@ void oc_run_task_done(struct oc_run *r, struct oc_task *t)
 	}
 }
 
+static void (*at_end[4])(void);
+static unsigned n_at_end;
+
+void oc_run_at_end(void (*fn)(void))
+{
+	for (unsigned i = 0; i < n_at_end; i++)
+		if (at_end[i] == fn)
+			return;
+	if (n_at_end < sizeof(at_end) / sizeof(at_end[0]))
+		at_end[n_at_end++] = fn;
+}
+
 int oc_run_loop(struct oc_run *r)
 {
 	if (!r->tasks)
@@ -174,6 +186,8 @@ int oc_run_loop(struct oc_run *r)
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	uv_close((uv_handle_t *)&r->grace, NULL);
 	uv_run(uv_default_loop(), UV_RUN_NOWAIT);
+	for (unsigned i = 0; i < n_at_end; i++)
+		at_end[i]();
 	oc_msg_cache_release();
 	if (r->result && r->result != OC_ECLOSED_OUT && r->errmsg[0])
 		oc_error("%s", r->errmsg);

@@ -62,6 +62,9 @@ static inline void oc_run_activity(struct oc_run *r)
 	if (r->cfg->idle > 0)
 		r->last_activity = uv_now(uv_default_loop());
 }
+/* fn runs once after the loop has ended (libraries whose teardown finishes outside the loop:
+ * libwebsockets on a foreign loop). At most a few. */
+void oc_run_at_end(void (*fn)(void));
 /* Run the loop until every task is done; print the error line; return the exit status. */
 int oc_run_loop(struct oc_run *r);
 

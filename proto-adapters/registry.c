@@ -18,6 +18,7 @@ extern const struct oc_adapter oc_adapter_file;
 extern const struct oc_adapter oc_adapter_dir;
 extern const struct oc_adapter oc_adapter_http;
 extern const struct oc_adapter oc_adapter_http_server;
+extern const struct oc_adapter oc_adapter_ws;
 
 #define A OC_URL_AUTHORITY
 #define T OC_URL_TOPIC
@@ -49,10 +50,12 @@ const struct oc_scheme oc_schemes[] = {
 	  "HTTP over TLS: https://host[:port]/path; server: https://[host]:port --cert --key" },
 	{ "https-listen", &oc_adapter_http_server, NULL, A, L | Q,
 	  "HTTPS server in relays: https-listen://[host]:port --cert --key" },
+	{ "ws", &oc_adapter_ws, NULL, A, Q, "WebSocket: ws://host[:port]/path; server: ws://[host]:port" },
+	{ "wss", &oc_adapter_ws, NULL, A, Q, "WebSocket over TLS: wss://host[:port]/path" },
+	{ "ws-listen", &oc_adapter_ws, NULL, A, L | Q, "WebSocket server: ws-listen://[host]:port" },
+	{ "wss-listen", &oc_adapter_ws, NULL, A, L | Q,
+	  "WebSocket server over TLS: wss-listen://[host]:port --cert --key" },
 	/* Known, not built yet (later work). */
-	{ "ws", NULL, NULL, A, Q, "WebSocket" },
-	{ "wss", NULL, NULL, A, Q, "WebSocket over TLS" },
-	{ "ws-listen", NULL, NULL, A, L | Q, "WebSocket server" },
 	{ "sse", NULL, NULL, A, Q, "Server-Sent Events" },
 	{ "sses", NULL, NULL, A, Q, "Server-Sent Events over TLS" },
 	{ "mqtt", NULL, NULL, T, 0, "MQTT" },
@@ -79,7 +82,7 @@ const struct oc_scheme oc_schemes[] = {
 const struct oc_adapter *const oc_adapters[] = {
 	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_tls, &oc_adapter_udp,  &oc_adapter_fifo,
 	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http,
-	&oc_adapter_http_server, NULL,
+	&oc_adapter_http_server, &oc_adapter_ws, NULL,
 };
 
 const struct oc_scheme *oc_scheme_find(const char *name)
