@@ -40,7 +40,11 @@ function __omnicat_urls
                 http:// 'HTTP requests: http://host[:port]/path?query' \
                 http-listen:// 'HTTP server in relays: http-listen://[host]:port' \
                 https:// 'HTTP requests over TLS: https://host[:port]/path?query' \
-                https-listen:// 'HTTPS server in relays: https-listen://[host]:port'
+                https-listen:// 'HTTPS server in relays: https-listen://[host]:port' \
+                ws:// 'WebSocket client: ws://host[:port]/path' \
+                wss:// 'WebSocket over TLS: wss://host[:port]/path (verified unless -k)' \
+                ws-listen:// 'WebSocket server: ws-listen://[host]:port[/path]' \
+                wss-listen:// 'WebSocket server over TLS: wss-listen://[host]:port --cert --key'
     end
 end
 
@@ -64,7 +68,7 @@ function __omnicat_needs_url
                 -H --header -X --request -F --form -A --user-agent -b --cookie -x --proxy -u --user --password-file \
                 --cacert --cert --key --parallel --data-binary --data-raw --data-urlencode --json --cookie-jar \
                 --resolve --connect-to --unix-socket --retry --hmac-secret-file --hmac-header --interval \
-                --status --dir --reply-timeout --max-size
+                --status --dir --reply-timeout --max-size --origin --protocol --ping --close-code --close-reason
                 set skip 1
             case '--*=*' --
             case -
@@ -184,3 +188,12 @@ __omnicat_opt '' --dir x '' 'http server: serve the files under PATH' -a '(__fis
 __omnicat_opt '' --reply-stdin '' '' "request servers: answers come from stdin as jsonl with the request's id"
 __omnicat_opt '' --reply-timeout x '' 'request servers: with --reply-stdin, answer 504 after S seconds (default 30)'
 __omnicat_opt '' --max-size x '' 'largest message (request body) accepted'
+__omnicat_opt '' --text '' '' 'ws: send every message as text'
+__omnicat_opt '' --binary '' '' 'ws: send every message as binary'
+__omnicat_opt '' --origin x '' 'ws: the Origin header of the handshake'
+__omnicat_opt '' --protocol x '' 'ws: subprotocol to offer (client) or accept (server); repeatable'
+__omnicat_opt '' --ping x '' 'ws: send a ping after S seconds of silence'
+__omnicat_opt '' --no-compress '' '' 'ws: do not negotiate permessage-deflate'
+__omnicat_opt '' --no-close '' '' 'ws: keep the connection open when input ends'
+__omnicat_opt '' --close-code x '' 'ws: the close code sent when input ends (1000)'
+__omnicat_opt '' --close-reason x '' 'ws: the close reason sent when input ends'
