@@ -14,7 +14,7 @@ int cmd_client(struct cmd_ctx *c)
 {
 	struct oc_cfg *cfg = &c->args.ep[0];
 	int status = 0;
-	cmd_exec_framing(cfg);
+	cmd_exec_framing(cfg, c->args.urls[0], OC_ROLE_CLIENT);
 	const struct oc_adapter *ad = oc_adapter_of(c->args.urls[0], OC_ROLE_CLIENT);
 	if (ad && (ad->flags & OC_AF_REQUEST) && !cfg->data && !cfg->each)
 		cfg->one_request = true;

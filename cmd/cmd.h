@@ -40,9 +40,9 @@ struct oc_ep *cmd_endpoint(const char *url, const struct oc_cfg *cfg, enum oc_ro
 			   int *status);
 /* The stdio endpoint ("-") with cfg (reads -d instead of stdin when given). */
 struct oc_ep *cmd_stdio(const struct oc_cfg *cfg, int *status);
-/* With --exec, a connection wired to a child is a byte pipe both ways (ncat -e): raw
- * framing unless --framing was given. */
-void cmd_exec_framing(struct oc_cfg *cfg);
+/* With --exec, a byte stream's connection wired to a child is a byte pipe both ways (ncat -e):
+ * raw framing unless --framing was given; a message endpoint's messages stay lines. */
+void cmd_exec_framing(struct oc_cfg *cfg, const char *url, enum oc_role role);
 /* An endpoint running --exec / --exec-shell, or NULL with err set. */
 struct oc_ep *cmd_exec_endpoint(const struct oc_cfg *cfg, char *err, size_t errlen);
 /* A listener wrapped so that all its peers are one endpoint (a hub), or ep itself. */

@@ -35,9 +35,14 @@ struct oc_ep *cmd_stdio(const struct oc_cfg *cfg, int *status)
 	return cmd_endpoint("-", cfg, OC_ROLE_CLIENT, status);
 }
 
-void cmd_exec_framing(struct oc_cfg *cfg)
+void cmd_exec_framing(struct oc_cfg *cfg, const char *url, enum oc_role role)
 {
-	if ((cfg->exec || cfg->exec_shell) && !cfg->framing)
+	/* Bytes pass unchanged between a byte stream and its child (ncat -e); a request server
+	 * gives the child the whole body anyway. A message endpoint's messages are lines to
+	 * the child (websocat's default), so the framing stays. */
+	const struct oc_adapter *ad = oc_adapter_of(url, role);
+	bool bytes = !ad || (ad->flags & (OC_AF_STREAM | OC_AF_REQUEST));
+	if ((cfg->exec || cfg->exec_shell) && !cfg->framing && bytes)
 		cfg->framing = OC_FRAMING_RAW + 1;
 }
 

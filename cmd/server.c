@@ -19,7 +19,7 @@ int cmd_server(struct cmd_ctx *c)
 {
 	struct oc_cfg *cfg = &c->args.ep[0];
 	int status = 0;
-	cmd_exec_framing(cfg);
+	cmd_exec_framing(cfg, c->args.urls[0], OC_ROLE_SERVER);
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_SERVER, &status);
 	if (!url)
 		return status;

@@ -28,6 +28,7 @@
  * written as a plain LWS_WRITE_CLOSE frame and lws is told to close only once the peer's
  * close came back. This lws has no proxy support: -x is refused (exit 3). */
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,13 @@
 #define WRITE_CLOSE 4
 #define DEFAULT_MAX (64u * 1024 * 1024) /* --max-size default */
 #define LINGER_MS 500                   /* quiet before our close, after input ended */
+/* permessage-deflate's output buffer, as a power of two. lws's default (1 KiB) makes it
+ * "drain" a larger fragment over later writable events while zlib still points into the
+ * caller's buffer, which we free when lws_write() returns (and a server's next write would
+ * replace the pending input). 128 KiB holds the deflated form of a whole FRAGMENT even
+ * when it does not compress, plus what zlib may hold back between fragments (< 20 KiB), so
+ * every lws_write() is complete when it returns. */
+#define DEFLATE_OUT_POW2 "17"
 
 struct ws {
 	struct oc_ep *ep;            /* this endpoint */
@@ -72,6 +80,8 @@ struct ws {
 	bool ending;                 /* the wsi is being closed by us */
 	bool closing;                /* oc close requested */
 	bool established;            /* handshake done */
+	bool upgrade_sent;           /* client: the upgrade request was being written */
+	char tls_verdict[128];       /* client: why the server's certificate was refused */
 	uv_timer_t *retry;           /* --reconnect delay */
 	uv_timer_t *linger;          /* quiet period before our close */
 	bool linger_done;            /* it passed: the close may go */
@@ -367,6 +377,10 @@ static int receive(struct ws *w, const char *in, size_t len)
 	oc_trace_bytes(w->ep->name, "received", w->rx, w->rxlen);
 	if (w->linger && !w->linger_done) /* still answering: wait on */
 		uv_timer_again(w->linger);
+	if (w->ep->role == OC_ROLE_PUB) {
+		w->rxlen = 0;
+		return 0;
+	}
 	struct oc_msg *m = oc_msg_new();
 	oc_msg_set_payload_copy(m, w->rx, w->rxlen);
 	w->rxlen = 0;
@@ -421,7 +435,11 @@ static void ended(struct ws *w, bool handshake_failed, const char *why)
 		oc_ep_fail(ep, OC_EINCOMPLETE, "lost the connection to '%s' (1006)", ep->name);
 }
 
-/* A client's handshake failed: why, in our exit codes. */
+/* A client's connection or handshake failed: why, in our exit codes. lws says why only in
+ * free text, so what we saw ourselves decides: an HTTP status (401/403: 8, else 10), the
+ * certificate check's verdict (7), or that the upgrade request went out (the peer answered
+ * something that is not a WebSocket handshake: 9). Else the TLS handshake failed (7) or
+ * the connection did (6). */
 static void connect_error(struct ws *w, struct lws *wsi, const char *in)
 {
 	struct oc_ep *ep = w->ep;
@@ -432,13 +450,14 @@ static void connect_error(struct ws *w, struct lws *wsi, const char *in)
 		err = OC_EAUTH;
 	else if (status && status != 101)
 		err = OC_EPEER;
-	else if (strstr(why, "ssl") || strstr(why, "SSL") || strstr(why, "tls") ||
-		 strstr(why, "certificate"))
+	else if (w->tls_verdict[0])
+		err = OC_ETLS, why = w->tls_verdict;
+	else if (w->upgrade_sent)
+		err = OC_EPROTO;
+	else if (is_tls(ep) && (strstr(why, "SSL") || strstr(why, "ssl") || strstr(why, "tls")))
 		err = OC_ETLS;
 	else if (strstr(why, "DNS") || strstr(why, "resolve") || strstr(why, "dns"))
 		err = OC_ERESOLVE;
-	else if (strstr(why, "HS:") || strstr(why, "upgrade") || strstr(why, "accept"))
-		err = OC_EPROTO;
 	if (ep->cfg->reconnect && !w->closing && err != OC_EAUTH) {
 		ended(w, true, why);
 		return;
@@ -450,11 +469,23 @@ static void connect_error(struct ws *w, struct lws *wsi, const char *in)
 	}
 	if (status && status != 101)
 		oc_ep_fail(ep, err, "'%s' answered the handshake with %u", ep->name, status);
+	else if (err == OC_ETLS)
+		oc_ep_fail(ep, err, "TLS handshake with '%s' failed: %s", ep->name, why);
+	else if (err == OC_EPROTO)
+		oc_ep_fail(ep, err, "'%s' did not answer with a WebSocket handshake (%s)", ep->name,
+			   why);
 	else
 		oc_ep_fail(ep, err, "cannot connect to '%s': %s", ep->name, why);
 }
 
 /* ---- the lws callback -------------------------------------------------------------------- */
+
+/* A connection is established: size permessage-deflate's output (when it was negotiated;
+ * otherwise lws_set_extension_option() fails, harmlessly). */
+static void deflate_size(struct lws *wsi)
+{
+	lws_set_extension_option(wsi, "permessage-deflate", "tx_buf_size", DEFLATE_OUT_POW2);
+}
 
 static struct ws *accept_conn(struct ws *l, struct lws *wsi)
 {
@@ -470,6 +501,7 @@ static struct ws *accept_conn(struct ws *l, struct lws *wsi)
 	w->established = true;
 	lws_set_opaque_user_data(wsi, w);
 	lws_rx_flow_control(wsi, 0);
+	deflate_size(wsi);
 	peer_name(wsi, peer, sizeof(peer));
 	oc_ep_set_peer(c, peer);
 	oc_ep_accepted(l->ep, c);
@@ -493,6 +525,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (!w)
 			return -1;
 		w->established = true;
+		deflate_size(wsi);
 		oc_backoff_reset(&w->backoff);
 		oc_verbose("'%s': connected%s%s", w->ep->name,
 			   lws_get_protocol(wsi) && lws_get_protocol(wsi)->name[0] ? ", protocol " : "",
@@ -502,9 +535,16 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		if (w->qlen || w->shut)
 			lws_callback_on_writable(wsi);
 		return 0;
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		/* user: the X509_STORE_CTX, len: OpenSSL's preverify verdict */
+		if (w && !len)
+			snprintf(w->tls_verdict, sizeof(w->tls_verdict), "%s",
+				 X509_verify_cert_error_string(X509_STORE_CTX_get_error(user)));
+		return 0;
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
 		if (!w)
 			return 0;
+		w->upgrade_sent = true;
 		unsigned char **p = in, *end = *p + len;
 		size_t i = 0;
 		const char *h;
@@ -596,10 +636,12 @@ static int make_vhost(struct ws *w, int port)
 	/* UTF-8 is checked here, not by lws: its check closes without telling us why. */
 	if (!oc_ep_opt_flag(ep, "no-compress"))
 		info.extensions = extensions;
+	/* Without this option lws makes no TLS context for the vhost, client or server. */
+	if (is_tls(ep))
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	if (is_tls(ep) && port != CONTEXT_PORT_NO_LISTEN) {
 		info.ssl_cert_filepath = cfg->cert;
 		info.ssl_private_key_filepath = cfg->key ? cfg->key : cfg->cert;
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	}
 	if (is_tls(ep) && port == CONTEXT_PORT_NO_LISTEN && cfg->cacert)
 		info.client_ssl_ca_filepath = cfg->cacert;
@@ -657,6 +699,8 @@ static void connect_now(struct ws *w)
 		ci.retry_and_idle_policy = &keepalive;
 	}
 	w->close_sent = w->peer_closed = w->ending = w->established = w->linger_done = false;
+	w->upgrade_sent = false;
+	w->tls_verdict[0] = '\0';
 	w->peer_code = 0;
 	w->peer_reason[0] = '\0';
 	oc_verbose("'%s': connecting", ep->name);
@@ -694,7 +738,9 @@ static int ws_open(struct oc_ep *ep)
 	const char *v = oc_ep_opt(ep, "max-size");
 	w->ep = ep;
 	w->max = v ? (size_t)strtoull(v, NULL, 10) : DEFAULT_MAX;
-	w->paused = true;
+	/* A publisher reads too, and drops the messages: only so does it answer pings and see
+	 * the peer's close or a dropped connection before it writes into it (--reconnect). */
+	w->paused = ep->role != OC_ROLE_PUB;
 	if (!context_get()) {
 		oc_ep_seterr(ep, OC_EFAIL, "cannot start libwebsockets for '%s'", ep->name);
 		return OC_EFAIL;
@@ -729,6 +775,8 @@ static void ws_write(struct oc_ep *ep, struct oc_msg *m)
 static void ws_pause(struct oc_ep *ep)
 {
 	struct ws *w = ep->priv;
+	if (ep->role == OC_ROLE_PUB)
+		return;
 	w->paused = true;
 	if (w->wsi && w->established)
 		lws_rx_flow_control(w->wsi, 0);
