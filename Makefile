@@ -16,8 +16,11 @@ VERSION := 0.1.0
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
 	libssl-dev libcsv-dev libhttp-parser-dev libnghttp2-dev libwebsockets-dev libwebsockets-evlib-uv \
 	media-types ca-certificates
-TEST_PEERS := socat ncat iperf3 mandoc python3 procps psmisc coreutils nginx openssl curl wrk nghttp2-server
-BENCH_PEERS := socat iperf3 nginx wrk curl
+TEST_PEERS := socat ncat iperf3 mandoc python3 python3-websockets procps psmisc coreutils nginx \
+	openssl curl wrk nghttp2-server
+BENCH_PEERS := socat iperf3 nginx wrk curl python3 python3-websockets
+# npm packages (tests/node/package-lock.json) for peers Debian lacks: node's ws.
+NODE_PEERS := tests/node/node_modules/.package-lock.json
 
 PKGS    := libuv jansson libcurl libcrypto libssl libnghttp2 libwebsockets
 CFLAGS  ?= -O2 -g
@@ -47,7 +50,7 @@ REL_OBJ := $(patsubst %.c,build/rel/%.o,$(LIB_SRC))
 SAN_OBJ := $(patsubst %.c,build/san/%.o,$(LIB_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/san/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps peers demo test check unit e2e bench install clean san
+.PHONY: all deps peers node-peers demo test check unit e2e bench install clean san
 
 all: omnicat
 
@@ -96,8 +99,16 @@ endef
 deps:
 	$(call apt_install,$(BUILD_DEPS))
 
-peers: deps
+peers: deps node-peers
 	$(call apt_install,$(TEST_PEERS))
+
+# Node.js from Debian when the machine has none, then the locked npm packages.
+node-peers:
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory node-apt
+	@[ -f $(NODE_PEERS) ] || (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+
+node-apt:
+	$(call apt_install,nodejs npm)
 
 # --- demo, tests, benchmarks ------------------------------------------------------------------
 demo: deps
@@ -115,7 +126,7 @@ check: omnicat build/san/omnicat $(UNIT_BIN)
 test: peers
 	$(MAKE) check
 
-bench: deps
+bench: deps node-peers
 	$(call apt_install,$(BENCH_PEERS))
 	$(MAKE) omnicat
 	./bench/run
