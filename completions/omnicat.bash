@@ -10,7 +10,7 @@
 _omnicat_commands='client server pub sub relay help'
 _omnicat_framings='line raw nul len32 jsonl csv'
 # Built-in schemes, as their URL prefixes.
-_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen://'
+_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen://'
 _omnicat_methods='GET HEAD POST PUT PATCH DELETE OPTIONS'
 
 # Options every command takes (core table, then adapter options: file, fifo, dir).
@@ -26,6 +26,8 @@ _omnicat_opts_poll='--interval --every'
 _omnicat_opts_serve='--status --dir --reply-stdin --reply-timeout --max-size'
 # Adapter options of ws, which every command takes too.
 _omnicat_opts_ws='--text --binary --origin --protocol --ping --no-compress --no-close --close-code --close-reason'
+# Adapter options of the sse server.
+_omnicat_opts_sse='--history --keepalive'
 # Options only some commands take.
 _omnicat_opts_data='-d --data'                # client, pub, server
 _omnicat_opts_exec='--exec --exec-shell'      # client, server
@@ -38,7 +40,7 @@ _omnicat_opts_form='-F --form'                # client, pub
 _omnicat_opts_client='-I --head -G --get --each --parallel' # client
 
 # Options that take a value (the next word).
-_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size|--origin|--protocol|--ping|--close-code|--close-reason'
+_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size|--origin|--protocol|--ping|--close-code|--close-reason|--history|--keepalive'
 # Of those, the ones whose value is a file name.
 _omnicat_file_valued='-o|--output|-b|--cookie|--password-file|--cacert|--cert|--key|--cookie-jar|--unix-socket|--hmac-secret-file'
 
@@ -185,7 +187,7 @@ _omnicat() {
 
 	if [[ $cur == -* ]]; then
 		local opts="$_omnicat_opts_all $_omnicat_opts_body $_omnicat_opts_conn"
-		opts+=" $_omnicat_opts_sign $_omnicat_opts_poll $_omnicat_opts_serve $_omnicat_opts_ws"
+		opts+=" $_omnicat_opts_sign $_omnicat_opts_poll $_omnicat_opts_serve $_omnicat_opts_ws $_omnicat_opts_sse"
 		case $cmd in
 		client)
 			opts+=" $_omnicat_opts_data $_omnicat_opts_exec $_omnicat_opts_req"

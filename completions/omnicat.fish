@@ -44,7 +44,12 @@ function __omnicat_urls
                 ws:// 'WebSocket client: ws://host[:port]/path' \
                 wss:// 'WebSocket over TLS: wss://host[:port]/path (verified unless -k)' \
                 ws-listen:// 'WebSocket server: ws-listen://[host]:port[/path]' \
-                wss-listen:// 'WebSocket server over TLS: wss-listen://[host]:port --cert --key'
+                wss-listen:// 'WebSocket server over TLS: wss-listen://[host]:port --cert --key' \
+                sse:// 'Server-Sent Events: sub sse://host[:port]/path; server sse://[host]:port/path' \
+                sses:// 'Server-Sent Events over TLS' \
+                sse+https:// 'Server-Sent Events over TLS (another spelling of sses)' \
+                sse-listen:// 'event stream server in relays: sse-listen://[host]:port/path' \
+                sses-listen:// 'event stream server over TLS in relays: --cert --key'
     end
 end
 
@@ -68,7 +73,7 @@ function __omnicat_needs_url
                 -H --header -X --request -F --form -A --user-agent -b --cookie -x --proxy -u --user --password-file \
                 --cacert --cert --key --parallel --data-binary --data-raw --data-urlencode --json --cookie-jar \
                 --resolve --connect-to --unix-socket --retry --hmac-secret-file --hmac-header --interval \
-                --status --dir --reply-timeout --max-size --origin --protocol --ping --close-code --close-reason
+                --status --dir --reply-timeout --max-size --origin --protocol --ping --close-code --close-reason --history --keepalive
                 set skip 1
             case '--*=*' --
             case -
@@ -197,3 +202,5 @@ __omnicat_opt '' --no-compress '' '' 'ws: do not negotiate permessage-deflate'
 __omnicat_opt '' --no-close '' '' 'ws: keep the connection open when input ends'
 __omnicat_opt '' --close-code x '' 'ws: the close code sent when input ends (1000)'
 __omnicat_opt '' --close-reason x '' 'ws: the close reason sent when input ends'
+__omnicat_opt '' --history x '' 'sse server: keep the last N events for clients that resume (Last-Event-ID)'
+__omnicat_opt '' --keepalive x '' 'sse server: a comment line every S seconds keeps idle streams open (default 15; 0: none)'

@@ -54,3 +54,15 @@ char *xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return n < 0 ? oom() : p;
 }
+
+void xappend(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = xrealloc(*buf, *cap);
+	}
+	if (n)
+		memcpy(*buf + *len, p, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}

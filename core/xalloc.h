@@ -13,5 +13,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new string */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append n bytes to the growable buffer *buf (length *len, allocation *cap), keeping a NUL
+ * after the last byte so text can be used as a string. */
+void xappend(char **buf, size_t *len, size_t *cap, const void *p, size_t n);
 
 #endif

@@ -18,6 +18,8 @@ extern const struct oc_adapter oc_adapter_file;
 extern const struct oc_adapter oc_adapter_dir;
 extern const struct oc_adapter oc_adapter_http;
 extern const struct oc_adapter oc_adapter_http_server;
+extern const struct oc_adapter oc_adapter_sse;
+extern const struct oc_adapter oc_adapter_sse_server;
 extern const struct oc_adapter oc_adapter_ws;
 
 #define A OC_URL_AUTHORITY
@@ -56,8 +58,16 @@ const struct oc_scheme oc_schemes[] = {
 	{ "wss-listen", &oc_adapter_ws, NULL, A, L | Q,
 	  "WebSocket server over TLS: wss-listen://[host]:port --cert --key" },
 	/* Known, not built yet (later work). */
-	{ "sse", NULL, NULL, A, Q, "Server-Sent Events" },
-	{ "sses", NULL, NULL, A, Q, "Server-Sent Events over TLS" },
+	{ "sse", &oc_adapter_sse, &oc_adapter_sse_server, A, Q,
+	  "Server-Sent Events: sub sse://host[:port]/path; server: sse://[host]:port[/path]" },
+	{ "sses", &oc_adapter_sse, &oc_adapter_sse_server, A, Q,
+	  "Server-Sent Events over TLS: sses://host/path; server: --cert --key" },
+	{ "sse+https", &oc_adapter_sse, &oc_adapter_sse_server, A, Q,
+	  "Server-Sent Events over TLS (another spelling of sses)" },
+	{ "sse-listen", &oc_adapter_sse_server, NULL, A, L | Q,
+	  "event stream server in relays: sse-listen://[host]:port[/path]" },
+	{ "sses-listen", &oc_adapter_sse_server, NULL, A, L | Q,
+	  "event stream server over TLS in relays: sses-listen://[host]:port --cert --key" },
 	{ "mqtt", NULL, NULL, T, 0, "MQTT" },
 	{ "mqtts", NULL, NULL, T, 0, "MQTT over TLS" },
 	{ "coap", NULL, NULL, A, Q, "CoAP" },
@@ -82,7 +92,7 @@ const struct oc_scheme oc_schemes[] = {
 const struct oc_adapter *const oc_adapters[] = {
 	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_tls, &oc_adapter_udp,  &oc_adapter_fifo,
 	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http,
-	&oc_adapter_http_server, &oc_adapter_ws, NULL,
+	&oc_adapter_http_server, &oc_adapter_sse, &oc_adapter_sse_server, &oc_adapter_ws, NULL,
 };
 
 const struct oc_scheme *oc_scheme_find(const char *name)

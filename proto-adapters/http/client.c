@@ -17,7 +17,13 @@
  * then the message. The curl options (-u, -k, -L, -A, -b, -x, --compressed, --resolve...)
  * keep curl's meaning. -v prints request and response lines with Authorization and cookies
  * redacted; -f makes an answer >= 400 an error (exit 10; 401/403/407: 8) after its body was
- * printed. Library: libcurl's multi interface on the libuv loop (curl_uv.c). */
+ * printed. Library: libcurl's multi interface on the libuv loop (curl_uv.c).
+ *
+ * sse://, sses:// (sse+https://): the same client, receiving a Server-Sent Events stream:
+ * one GET (Accept: text/event-stream), each event one message (data lines joined with "\n",
+ * the event name as topic, the event id as id). The stream's end is a lost connection (13)
+ * unless --reconnect: then it connects again after the server's retry: delay (else with
+ * backoff) and sends Last-Event-ID. Messages written to it are dropped: it only receives. */
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -32,6 +38,8 @@
 #include "data.h"
 #include "err.h"
 #include "log.h"
+#include "net.h"
+#include "sse.h"
 #include "xalloc.h"
 
 /* A response held in memory (jsonl/format output, or out of order) is at most this big. */
@@ -63,6 +71,8 @@ struct req {
 	bool head_out;              /* -i: the header block was emitted (streaming) */
 	bool body_out;              /* part of the body was emitted (streaming): no retry */
 	bool paused;                /* curl is paused on our write callback */
+	int sse_err;                /* sse: why write_cb stopped the transfer (OC_E*), or 0 */
+	char sse_msg[160];          /* and in words (curl overwrites errbuf after a stop) */
 	unsigned tries;             /* --retry attempts made */
 	bool waiting_retry;         /* between attempts: start_more leaves it until the timer */
 	uv_timer_t *retry_timer;    /* the wait before the next attempt */
@@ -92,6 +102,9 @@ struct client {
 	unsigned char last_digest[EVP_MAX_MD_SIZE]; /* sub: hash of the last body emitted */
 	bool have_digest;           /* last_digest is set */
 	uv_timer_t *poll;           /* sub --interval */
+	struct sse_parser *sse;     /* sse: the event stream's parser, else NULL */
+	struct oc_backoff backoff;  /* sse --reconnect delays when the server gave no retry: */
+	bool dropped_note;          /* sse: the "receives only" notice was printed */
 };
 
 static const struct oc_adopt http_opts[] = {
@@ -124,6 +137,9 @@ static const struct oc_adopt http_opts[] = {
 
 static void start_more(struct client *hc);
 static void emit_ready(struct client *hc);
+static void req_free(struct req *r);
+static void reset_req(struct req *r);
+static void retry_cb(uv_timer_t *t);
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
@@ -172,23 +188,14 @@ static bool transient(const struct req *r)
 
 /* ---- building a request ------------------------------------------------------------------ */
 
-static void buf_add(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
 /* The URL of a request: the endpoint's, with the message's path and query when it has them. */
 static char *request_url(struct client *hc, const struct oc_msg *m, const char *extra_query)
 {
 	const struct oc_url *u = &hc->ep->spec->url;
 	CURLU *h = curl_url();
 	curl_url_set(h, CURLUPART_URL, u->raw, CURLU_NON_SUPPORT_SCHEME | CURLU_PATH_AS_IS);
+	if (hc->sse) /* an event stream is plain HTTP underneath */
+		curl_url_set(h, CURLUPART_SCHEME, strcmp(u->scheme, "sse") ? "https" : "http", 0);
 	if (m->f[OC_F_PATH]) {
 		curl_url_set(h, CURLUPART_PATH, m->f[OC_F_PATH], CURLU_PATH_AS_IS);
 		curl_url_set(h, CURLUPART_QUERY, NULL, 0);
@@ -251,12 +258,12 @@ static void urlencode_field(CURL *easy, const char *spec, char **out, size_t *le
 	}
 	char *enc = curl_easy_escape(easy, content, (int)clen);
 	if (*len)
-		buf_add(out, len, cap, "&", 1);
+		xappend(out, len, cap, "&", 1);
 	if (name && nlen) {
-		buf_add(out, len, cap, name, nlen);
-		buf_add(out, len, cap, "=", 1);
+		xappend(out, len, cap, name, nlen);
+		xappend(out, len, cap, "=", 1);
 	}
-	buf_add(out, len, cap, enc, strlen(enc));
+	xappend(out, len, cap, enc, strlen(enc));
 	curl_free(enc);
 	free(file);
 }
@@ -436,7 +443,7 @@ static size_t header_cb(char *p, size_t size, size_t n, void *userp)
 		}
 	}
 	if (r->hc->ep->cfg->include || r->hc->ep->cfg->head)
-		buf_add(&r->head, &r->hlen, &r->hcap, p, len);
+		xappend(&r->head, &r->hlen, &r->hcap, p, len);
 	return len;
 }
 
@@ -456,11 +463,112 @@ static bool may_retry(const struct req *r)
 	return retry && r->tries < (unsigned)strtol(retry, NULL, 10) && transient(r);
 }
 
+/* ---- sse: an event stream -------------------------------------------------------------- */
+
+static int sse_event(void *ud, const char *data, size_t len, const char *event, const char *id)
+{
+	struct client *hc = ud;
+	struct oc_msg *m = oc_msg_new();
+	oc_msg_set_payload_copy(m, data, len);
+	if (event)
+		oc_msg_set_str(m, OC_F_TOPIC, event);
+	if (id)
+		oc_msg_set_str(m, OC_F_ID, id);
+	oc_backoff_reset(&hc->backoff); /* the stream works: a later drop starts from short */
+	oc_ep_emit(hc->ep, m);
+	return 0;
+}
+
+/* Body bytes of the stream: events out, while the owner takes them. */
+static size_t sse_write(struct req *r, const char *p, size_t len)
+{
+	struct client *hc = r->hc;
+	if (r->status != 200)
+		return len; /* an error page: sse_ended reports the status */
+	const char *ct = r->resp ? r->resp->f[OC_F_CONTENT_TYPE] : NULL;
+	if (!ct || strncasecmp(ct, "text/event-stream", 17)) {
+		snprintf(r->sse_msg, sizeof(r->sse_msg), "not an event stream (Content-Type: %s)",
+			 ct ? ct : "none");
+		r->sse_err = OC_EPROTO;
+		return 0;
+	}
+	if (hc->paused) {
+		r->paused = true;
+		return CURL_WRITEFUNC_PAUSE; /* curl hands the same bytes again on resume */
+	}
+	if (sse_parse(hc->sse, p, len, sse_event, hc) < 0) {
+		snprintf(r->sse_msg, sizeof(r->sse_msg), "an event larger than --max-size (%zu bytes)",
+			 hc->sse->max);
+		r->sse_err = OC_EPROTO;
+		return 0;
+	}
+	return len;
+}
+
+/* Why the stream ended, as an OC_E* and a line in why; 0 for a clean end (204: the server
+ * asks clients to stop). */
+static int sse_why(struct client *hc, struct req *r, char *why, size_t cap)
+{
+	const char *name = hc->ep->name;
+	int err;
+	if (r->sse_err) {
+		snprintf(why, cap, "'%s': %s", name, r->sse_msg);
+		err = r->sse_err;
+	} else if (r->result != CURLE_OK) {
+		snprintf(why, cap, "request to '%s' failed: %s", name,
+			 r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->result));
+		err = result_of(r->result);
+	} else if (r->status == 204) {
+		return 0;
+	} else if (r->status != 200) {
+		snprintf(why, cap, "'%s' answered %ld", name, r->status);
+		err = r->status == 401 || r->status == 403 || r->status == 407 ? OC_EAUTH : OC_EPEER;
+	} else {
+		snprintf(why, cap, "the event stream from '%s' ended", name);
+		err = OC_EINCOMPLETE;
+	}
+	return err;
+}
+
+/* The transfer is over. With --reconnect a drop (not a refusal: 4xx, a wrong content type)
+ * connects again after retry: (or backoff), resuming with Last-Event-ID. */
+static void sse_ended(struct client *hc, struct req *r)
+{
+	struct oc_ep *ep = hc->ep;
+	char why[CURL_ERROR_SIZE + 400];
+	int err = sse_why(hc, r, why, sizeof(why));
+	bool again = err == OC_EINCOMPLETE || err == OC_ECONNECT || err == OC_ETIMEOUT ||
+		     (err == OC_EPEER && r->status >= 500);
+	if (err && again && ep->cfg->reconnect && !hc->closing) {
+		uint64_t ms = hc->sse->retry_ms >= 0 ? (uint64_t)hc->sse->retry_ms
+						      : oc_backoff_next(&hc->backoff);
+		oc_verbose("%s; reconnecting in %llu ms%s%s", why, (unsigned long long)ms,
+			   hc->sse->id ? " with Last-Event-ID " : "", hc->sse->id ? hc->sse->id : "");
+		sse_parser_restart(hc->sse);
+		reset_req(r);
+		r->sse_err = 0;
+		r->status = 0;
+		r->retry_timer = xmalloc(sizeof(*r->retry_timer));
+		uv_timer_init(uv_default_loop(), r->retry_timer);
+		r->retry_timer->data = r;
+		uv_timer_start(r->retry_timer, retry_cb, ms, 0);
+		return;
+	}
+	hc->head = hc->tail = NULL; /* the stream is the only request */
+	if (err)
+		oc_ep_fail(ep, err, "%s", why);
+	else
+		oc_ep_eof(ep);
+	req_free(r);
+}
+
 static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 {
 	struct req *r = userp;
 	struct client *hc = r->hc;
 	size_t len = size * n;
+	if (hc->sse)
+		return sse_write(r, p, len);
 	if (hc->stream && r == hc->head && hc->ep->role == OC_ROLE_CLIENT && !may_retry(r)) {
 		if (hc->paused) {
 			r->paused = true;
@@ -479,7 +587,7 @@ static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 			 (unsigned)MAX_BUFFERED);
 		return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
 	}
-	buf_add(&r->buf, &r->blen, &r->bcap, p, len);
+	xappend(&r->buf, &r->blen, &r->bcap, p, len);
 	return len;
 }
 
@@ -552,7 +660,7 @@ static void setup_request(struct client *hc, struct req *r)
 		body = hc->data;
 		blen = hc->data_len;
 	} else {
-		has_body = hc->ep->role != OC_ROLE_SUB && (blen > 0 || cfg->data);
+		has_body = hc->ep->role != OC_ROLE_SUB && !hc->sse && (blen > 0 || cfg->data);
 	}
 	if (!blen && (cfg->head || (m->f[OC_F_METHOD] && (!strcmp(m->f[OC_F_METHOD], "GET") ||
 							   !strcmp(m->f[OC_F_METHOD], "HEAD")))))
@@ -600,6 +708,12 @@ static void setup_request(struct client *hc, struct req *r)
 		r->hdrs = add_header(r->hdrs, "Content-Type", m->f[OC_F_CONTENT_TYPE]);
 	if (hc->hmac_key && r->body)
 		r->hdrs = sign(hc, r->hdrs, r->body, r->body_len);
+	if (hc->sse) {
+		r->hdrs = add_header(r->hdrs, "Accept", "text/event-stream");
+		r->hdrs = add_header(r->hdrs, "Cache-Control", "no-cache");
+		if (hc->sse->id) /* resuming: the server may replay what we missed */
+			r->hdrs = add_header(r->hdrs, "Last-Event-ID", hc->sse->id);
+	}
 	/* Conditional polls save transfers, except with --every, which wants each body. */
 	if (hc->etag && hc->ep->role == OC_ROLE_SUB && !oc_ep_opt_flag(hc->ep, "every"))
 		r->hdrs = add_header(r->hdrs, "If-None-Match", hc->etag);
@@ -831,6 +945,10 @@ static void transfer_done(struct oc_curl *c, CURL *easy, CURLcode result)
 	struct client *hc = r->hc;
 	hc->running--;
 	r->result = result;
+	if (hc->sse) {
+		sse_ended(hc, r);
+		return;
+	}
 	if (may_retry(r) && !r->head_out && !r->body_out) {
 		r->tries++;
 		retry_later(hc, r);
@@ -923,14 +1041,20 @@ static int http_open(struct oc_ep *ep)
 		return r;
 	}
 	hc->parallel = ep->cfg->parallel > 0 ? (unsigned)ep->cfg->parallel : 1;
-	hc->stream = ep->cfg->body_bytes && hc->parallel == 1 && ep->role == OC_ROLE_CLIENT;
+	if (!strncmp(ep->spec->url.scheme, "sse", 3)) {
+		const char *max = oc_ep_opt(ep, "max-size");
+		hc->sse = xmalloc(sizeof(*hc->sse));
+		sse_parser_init(hc->sse, max ? (size_t)strtoull(max, NULL, 10) : MAX_BUFFERED);
+	}
+	hc->stream = ep->cfg->body_bytes && hc->parallel == 1 && ep->role == OC_ROLE_CLIENT &&
+		     !hc->sse;
 	hc->paused = true; /* endpoints start paused */
 	oc_curl_init(&hc->curl, transfer_done, hc);
 	hc->curl_open = true;
 	hc->share = curl_share_init();
 	curl_share_setopt(hc->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-	if (ep->role == OC_ROLE_SUB) {
-		hc->shut = true; /* nothing is written to a poller */
+	if (ep->role == OC_ROLE_SUB || hc->sse) {
+		hc->shut = true; /* nothing is written to a poller or an event stream */
 		enqueue(hc, oc_msg_new(), false);
 		const char *iv = oc_ep_opt(ep, "interval");
 		double secs;
@@ -948,6 +1072,14 @@ static int http_open(struct oc_ep *ep)
 
 static void http_write(struct oc_ep *ep, struct oc_msg *m)
 {
+	struct client *hc = ep->priv;
+	if (hc->sse) {
+		if (!hc->dropped_note)
+			oc_notice("'%s' only receives: what is written to it is dropped", ep->name);
+		hc->dropped_note = true;
+		oc_ep_dropped(ep, m);
+		return;
+	}
 	/* The request stays counted in the endpoint's queue until it is answered. */
 	enqueue(ep->priv, m, true);
 }
@@ -1010,6 +1142,11 @@ static void http_close(struct oc_ep *ep)
 	free(hc->data);
 	free(hc->hmac_key);
 	free(hc->etag);
+	if (hc->sse) {
+		sse_parser_free(hc->sse);
+		free(hc->sse);
+		hc->sse = NULL;
+	}
 	if (hc->curl_open)
 		oc_curl_close(&hc->curl, curl_closed);
 	else
@@ -1036,4 +1173,25 @@ const struct oc_adapter oc_adapter_http = {
 	.close = http_close,
 	.full = http_full,
 	.version = http_version,
+};
+
+static const struct oc_adopt sse_opts[] = {
+	{ "max-size", OC_ARG_COUNT, "BYTES", "largest message (request body) accepted", true },
+	{ 0 },
+};
+
+/* The same client receiving an event stream (sse://, sses://, sse+https://). */
+const struct oc_adapter oc_adapter_sse = {
+	.name = "sse",
+	.flags = OC_AF_CLIENT | OC_AF_SUB | OC_AF_HEADERS | OC_AF_TLS | OC_AF_AUTH,
+	.opts = sse_opts,
+	.priv_size = sizeof(struct client),
+	.check = http_check,
+	.open = http_open,
+	.write = http_write,
+	.pause = http_pause,
+	.resume = http_resume,
+	.shutdown = http_shutdown,
+	.close = http_close,
+	.full = http_full,
 };

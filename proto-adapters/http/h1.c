@@ -16,17 +16,6 @@
 
 /* ---- parsing ----------------------------------------------------------------------------- */
 
-static void grow_add(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
 static int on_message_begin(http_parser *p)
 {
 	struct hconn *c = p->data;
@@ -40,7 +29,7 @@ static int on_message_begin(http_parser *p)
 static int on_url(http_parser *p, const char *at, size_t n)
 {
 	struct hconn *c = p->data;
-	grow_add(&c->url, &c->ulen, &c->ucap, at, n);
+	xappend(&c->url, &c->ulen, &c->ucap, at, n);
 	return 0;
 }
 
@@ -61,7 +50,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 		header_done(c);
 		c->in_value = false;
 	}
-	grow_add(&c->hname, &c->hnlen, &c->hncap, at, n);
+	xappend(&c->hname, &c->hnlen, &c->hncap, at, n);
 	return 0;
 }
 
@@ -69,7 +58,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 {
 	struct hconn *c = p->data;
 	c->in_value = true;
-	grow_add(&c->hval, &c->hvlen, &c->hvcap, at, n);
+	xappend(&c->hval, &c->hvlen, &c->hvcap, at, n);
 	return 0;
 }
 
@@ -186,16 +175,6 @@ struct out {
 	size_t len, cap;
 };
 
-static void out_add(struct out *o, const void *p, size_t n)
-{
-	if (o->len + n > o->cap) {
-		o->cap = (o->len + n) * 2 + 512;
-		o->buf = xrealloc(o->buf, o->cap);
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-}
-
 static bool ours(const char *name)
 {
 	static const char *const own[] = { "content-length", "content-type", "transfer-encoding",
@@ -211,29 +190,33 @@ static void serialise(struct out *o, const struct hreq *r)
 {
 	char line[512];
 	uint64_t len = r->file_size ? r->file_size : r->blen;
-	int n = snprintf(line, sizeof(line),
-			 "HTTP/1.1 %d %s\r\nServer: omnicat\r\nDate: %s\r\nContent-Length: %llu\r\n",
-			 r->status, http_reason(r->status), http_date(), (unsigned long long)len);
-	out_add(o, line, (size_t)n);
+	int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nServer: omnicat\r\nDate: %s\r\n",
+			 r->status, http_reason(r->status), http_date());
+	xappend(&o->buf, &o->len, &o->cap, line, (size_t)n);
+	if (r->events) /* no length: the stream lasts as long as the connection */
+		xappend(&o->buf, &o->len, &o->cap, "Cache-Control: no-cache\r\n", 25);
+	else
+		xappend(&o->buf, &o->len, &o->cap, line, (size_t)snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
+						  (unsigned long long)len));
 	if (r->ctype) {
-		out_add(o, "Content-Type: ", 14);
-		out_add(o, r->ctype, strlen(r->ctype));
-		out_add(o, "\r\n", 2);
+		xappend(&o->buf, &o->len, &o->cap, "Content-Type: ", 14);
+		xappend(&o->buf, &o->len, &o->cap, r->ctype, strlen(r->ctype));
+		xappend(&o->buf, &o->len, &o->cap, "\r\n", 2);
 	}
 	for (unsigned i = 0; r->hdrs && i < r->hdrs->nhdrs; i++) {
 		const struct oc_hdr *h = &r->hdrs->hdrs[i];
 		if (ours(h->name))
 			continue; /* from the answer itself */
-		out_add(o, h->name, strlen(h->name));
-		out_add(o, ": ", 2);
-		out_add(o, h->value, strlen(h->value));
-		out_add(o, "\r\n", 2);
+		xappend(&o->buf, &o->len, &o->cap, h->name, strlen(h->name));
+		xappend(&o->buf, &o->len, &o->cap, ": ", 2);
+		xappend(&o->buf, &o->len, &o->cap, h->value, strlen(h->value));
+		xappend(&o->buf, &o->len, &o->cap, "\r\n", 2);
 	}
 	if (!r->keep_alive)
-		out_add(o, "Connection: close\r\n", 19);
-	out_add(o, "\r\n", 2);
+		xappend(&o->buf, &o->len, &o->cap, "Connection: close\r\n", 19);
+	xappend(&o->buf, &o->len, &o->cap, "\r\n", 2);
 	if (!r->head && r->blen)
-		out_add(o, r->body, r->blen);
+		xappend(&o->buf, &o->len, &o->cap, r->body, r->blen);
 }
 
 /* Send the next piece of r's file; false when it is not finished yet. */
@@ -242,7 +225,7 @@ static bool file_piece(struct hconn *c, struct hreq *r, struct out *o)
 	char buf[FILE_CHUNK];
 	ssize_t n = read(r->file, buf, sizeof(buf));
 	if (n > 0) {
-		out_add(o, buf, (size_t)n);
+		xappend(&o->buf, &o->len, &o->cap, buf, (size_t)n);
 		return false;
 	}
 	close(r->file); /* done (or the file shrank: the connection ends below) */
@@ -266,6 +249,21 @@ void h1_flush(struct hconn *c)
 			hconn_send(c, o.buf, o.len);
 			o.len = 0;
 			continue; /* more of the file once these bytes drain */
+		}
+		if (r->events) {
+			hconn_send(c, o.buf, o.len);
+			free(o.buf);
+			while (c->head) { /* requests pipelined after it get no answer */
+				struct hreq *q = c->head;
+				c->head = q->next;
+				q->c = NULL;
+				hreq_free(c->srv, q);
+			}
+			c->tail = NULL;
+			c->nreqs = 0;
+			events_subscribed(c->srv, c); /* from now on it only receives events */
+			hconn_update_reading(c);
+			return;
 		}
 		close_after = !r->keep_alive;
 		c->head = r->next;

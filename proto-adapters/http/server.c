@@ -50,30 +50,6 @@
 #define DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define EXEC_MAX_OUT (64u * 1024 * 1024)
 
-enum reply_mode { REPLY_FIXED, REPLY_ECHO, REPLY_EXEC, REPLY_DIR, REPLY_BY_ID, REPLY_ACK };
-
-struct hsrv {
-	struct oc_ep *ep;           /* this endpoint */
-	struct oc_tcp_listener lst; /* listening socket */
-	bool lst_done;              /* its close finished */
-	struct oc_tls_ctx *tls;     /* https: the certificate and ALPN, or NULL */
-	struct hconn *conns;        /* open connections */
-	struct hreq *waiting;       /* REPLY_BY_ID: requests waiting for their answer */
-	enum reply_mode mode;       /* how requests are answered */
-	int status;                 /* REPLY_FIXED status */
-	char *fixed;                /* REPLY_FIXED body */
-	size_t fixed_len;           /* its length */
-	char *dir;                  /* REPLY_DIR root (realpath) */
-	char *hmac_key;             /* --hmac-secret-file */
-	size_t hmac_len;            /* its length */
-	const char *hmac_header;    /* the signature header */
-	size_t max_body;            /* --max-size */
-	double reply_timeout;       /* --reply-timeout, seconds */
-	bool paused;                /* the owner paused us: connections stop reading */
-	bool closing;               /* close requested */
-	unsigned long next_id;      /* request ids */
-};
-
 static const struct oc_adopt server_opts[] = {
 	{ "status", OC_ARG_COUNT, "N", "http server: the fixed answer's status (default 200)",
 	  true },
@@ -146,8 +122,8 @@ size_t hsrv_max_body(const struct hconn *c)
 /* ---- answers ----------------------------------------------------------------------------- */
 
 /* Complete r's answer; it goes out when its turn comes (HTTP/1.x) or at once (HTTP/2). */
-static void answer(struct hreq *r, int status, const struct oc_msg *hdrs, const char *ctype,
-		   const char *body, size_t len)
+void hsrv_answer(struct hreq *r, int status, const struct oc_msg *hdrs, const char *ctype,
+		 const char *body, size_t len)
 {
 	if (r->answered)
 		return;
@@ -170,7 +146,7 @@ static void answer(struct hreq *r, int status, const struct oc_msg *hdrs, const 
 
 static void answer_text(struct hreq *r, int status, const char *text)
 {
-	answer(r, status, NULL, "text/plain", text, strlen(text));
+	hsrv_answer(r, status, NULL, "text/plain", text, strlen(text));
 }
 
 static void unwait(struct hsrv *s, struct hreq *r)
@@ -228,7 +204,7 @@ static void exec_done(void *ud, int result, char *out, size_t len, const char *e
 		oc_verbose("%s", errmsg);
 		answer_text(r, 502, "the command failed\n");
 	} else {
-		answer(r, 200, NULL, NULL, out, len);
+		hsrv_answer(r, 200, NULL, NULL, out, len);
 	}
 	free(out);
 }
@@ -333,7 +309,7 @@ static void serve_file(struct hsrv *s, struct hreq *r, const char *method, const
 		close(fd);
 		r->file_size = (uint64_t)sb.st_size;
 	}
-	answer(r, 200, NULL, oc_mime_type(full), NULL, 0);
+	hsrv_answer(r, 200, NULL, oc_mime_type(full), NULL, 0);
 	free(full);
 }
 
@@ -419,10 +395,10 @@ struct hreq *hsrv_request(struct hconn *c, struct oc_msg *m, int32_t stream, boo
 		uv_timer_start(r->timeout, reply_timeout_cb, (uint64_t)(s->reply_timeout * 1000), 0);
 		break;
 	case REPLY_FIXED:
-		answer(r, s->status, NULL, NULL, s->fixed, s->fixed_len);
+		hsrv_answer(r, s->status, NULL, NULL, s->fixed, s->fixed_len);
 		break;
 	case REPLY_ECHO:
-		answer(r, 200, NULL, m->f[OC_F_CONTENT_TYPE], m->data, m->len);
+		hsrv_answer(r, 200, NULL, m->f[OC_F_CONTENT_TYPE], m->data, m->len);
 		break;
 	case REPLY_EXEC:
 		r->msg = oc_msg_ref(m);
@@ -431,6 +407,10 @@ struct hreq *hsrv_request(struct hconn *c, struct oc_msg *m, int32_t stream, boo
 	case REPLY_DIR:
 		serve_file(s, r, m->f[OC_F_METHOD], m->f[OC_F_PATH]);
 		break;
+	case REPLY_EVENTS: /* a subscription, not a message */
+		events_request(s, r, m);
+		oc_msg_unref(m);
+		return r;
 	}
 	oc_ep_emit(s->ep, m);
 	return r;
@@ -535,7 +515,7 @@ static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 static void plain_in(void *ud, const char *p, size_t n)
 {
 	struct hconn *c = ud;
-	if (c->closing)
+	if (c->closing || c->subscriber)
 		return;
 	if (!c->proto_known) {
 		const char *alpn = c->tls ? oc_tls_alpn(c->tls) : NULL;
@@ -694,6 +674,7 @@ void hconn_close(struct hconn *c)
 		c->linger = NULL;
 	}
 	oc_verbose("'%s' disconnected", c->peer);
+	events_gone(c->srv, c);
 	while (c->head) {
 		struct hreq *r = c->head;
 		c->head = r->next;
@@ -750,7 +731,13 @@ static void on_connection(uv_stream_t *lst, int status)
 
 static bool is_tls(const struct oc_ep *ep)
 {
-	return !strncmp(ep->spec->url.scheme, "https", 5);
+	const char *scheme = ep->spec->url.scheme;
+	return !strncmp(scheme, "https", 5) || !strncmp(scheme, "sses", 4);
+}
+
+static bool is_events(const struct oc_ep *ep)
+{
+	return !strncmp(ep->spec->url.scheme, "sse", 3);
 }
 
 static int server_check(struct oc_ep *ep)
@@ -759,6 +746,13 @@ static int server_check(struct oc_ep *ep)
 	int modes = (ep->cfg->echo != 0) + (ep->cfg->exec || ep->cfg->exec_shell) + (dir != NULL) +
 		    oc_ep_opt_flag(ep, "reply-stdin") +
 		    (ep->cfg->data != NULL || oc_ep_opt(ep, "status") != NULL);
+	if (is_events(ep) && modes) {
+		oc_ep_seterr(ep, OC_EUSAGE,
+			     "'%s' sends what is written to it as events: no -d/--status, --echo, "
+			     "--exec, --dir or --reply-stdin",
+			     ep->name);
+		return OC_EUSAGE;
+	}
 	if (modes > 1) {
 		oc_ep_seterr(ep, OC_EUSAGE,
 			     "choose one answer for '%s': -d/--status, --echo, --exec, --dir or "
@@ -776,6 +770,8 @@ static int server_check(struct oc_ep *ep)
 static enum reply_mode mode_of(struct oc_ep *ep)
 {
 	const struct oc_cfg *cfg = ep->cfg;
+	if (is_events(ep))
+		return REPLY_EVENTS;
 	if (cfg->relay_reply == OC_RELAY_ACK)
 		return REPLY_ACK;
 	if (cfg->relay_reply == OC_RELAY_BY_ID || oc_ep_opt_flag(ep, "reply-stdin"))
@@ -792,6 +788,8 @@ static enum reply_mode mode_of(struct oc_ep *ep)
 static int load_tls(struct hsrv *s)
 {
 	static const char *const alpn[] = { "h2", "http/1.1", NULL };
+	/* An event stream stays open for as long as the client listens: HTTP/1.1 only. */
+	static const char *const alpn_events[] = { "http/1.1", NULL };
 	const struct oc_cfg *cfg = s->ep->cfg;
 	struct oc_tls_conf conf = {
 		.server = true,
@@ -799,7 +797,7 @@ static int load_tls(struct hsrv *s)
 		.key = cfg->key,
 		.cacert = cfg->cacert,
 		.verify_client = cfg->cacert != NULL,
-		.alpn = alpn,
+		.alpn = s->mode == REPLY_EVENTS ? alpn_events : alpn,
 	};
 	char err[300];
 	int r = oc_tls_ctx_new(&conf, &s->tls, err, sizeof(err));
@@ -851,6 +849,8 @@ static int load_config(struct hsrv *s)
 	s->reply_timeout = 30;
 	if ((v = oc_ep_opt(ep, "reply-timeout")))
 		oc_parse_secs(v, &s->reply_timeout);
+	if (s->mode == REPLY_EVENTS)
+		events_open(s);
 	return is_tls(ep) ? load_tls(s) : 0;
 }
 
@@ -885,6 +885,10 @@ static int server_open(struct oc_ep *ep)
 static void server_write(struct oc_ep *ep, struct oc_msg *m)
 {
 	struct hsrv *s = ep->priv;
+	if (s->mode == REPLY_EVENTS) {
+		events_publish(s, m);
+		return;
+	}
 	const char *id = m->f[OC_F_ID];
 	struct hreq *r = s->waiting;
 	while (r && (!id || strcmp(r->id, id)))
@@ -897,7 +901,7 @@ static void server_write(struct oc_ep *ep, struct oc_msg *m)
 	}
 	unwait(s, r);
 	int status = (m->flags & OC_MSG_STATUS) ? m->status : 200;
-	answer(r, status, m, m->f[OC_F_CONTENT_TYPE], m->data, m->len);
+	hsrv_answer(r, status, m, m->f[OC_F_CONTENT_TYPE], m->data, m->len);
 	oc_ep_sent(ep, m);
 }
 
@@ -923,6 +927,8 @@ static void server_close(struct oc_ep *ep)
 {
 	struct hsrv *s = ep->priv;
 	s->closing = true;
+	if (s->mode == REPLY_EVENTS)
+		events_close(s);
 	for (struct hconn *c = s->conns; c; c = c->next)
 		hconn_close(c);
 	oc_tcp_listener_close(&s->lst, lst_closed);
@@ -932,6 +938,30 @@ const struct oc_adapter oc_adapter_http_server = {
 	.name = "http-server",
 	.flags = OC_AF_SERVER | OC_AF_REQUEST | OC_AF_HEADERS | OC_AF_TLS,
 	.opts = server_opts,
+	.priv_size = sizeof(struct hsrv),
+	.check = server_check,
+	.open = server_open,
+	.write = server_write,
+	.pause = server_pause,
+	.resume = server_resume,
+	.close = server_close,
+};
+
+static const struct oc_adopt events_opts[] = {
+	{ "history", OC_ARG_COUNT, "N",
+	  "sse server: keep the last N events for clients that resume (Last-Event-ID)", true },
+	{ "keepalive", OC_ARG_SECS, "S",
+	  "sse server: a comment line every S seconds keeps idle streams open (default 15; 0: "
+	  "none)",
+	  true },
+	{ 0 },
+};
+
+/* The same server in event-stream mode: what is written to it is sent, not answered. */
+const struct oc_adapter oc_adapter_sse_server = {
+	.name = "sse-server",
+	.flags = OC_AF_SERVER | OC_AF_TLS,
+	.opts = events_opts,
 	.priv_size = sizeof(struct hsrv),
 	.check = server_check,
 	.open = server_open,

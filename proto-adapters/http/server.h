@@ -4,6 +4,8 @@
  *             answered (fixed, --echo, --exec, --dir, by id, relay acks)
  *   h1.c      HTTP/1.x on a connection: http-parser in, answers serialised in request order
  *   h2.c      HTTP/2 on a connection: nghttp2 in and out, answers per stream
+ *   events.c  event-stream mode (sse://, sse-listen://): GET subscribes, every message
+ *             written is an event to every subscriber
  *
  * A request becomes an hreq; its answer is kept as parts (status, headers, content type,
  * body or file) so either wire format can send it. */
@@ -18,11 +20,50 @@
 #include "collect.h"
 #include "defer.h"
 #include "endpoint.h"
+#include "net.h"
+#include "sse.h"
 #include "tls.h"
 
-struct hsrv;
 struct hconn;
 struct h2;
+
+/* How a request is answered. */
+enum reply_mode {
+	REPLY_FIXED,  /* --status / -d, else 200 and empty */
+	REPLY_ECHO,   /* --echo */
+	REPLY_EXEC,   /* --exec: one child per request */
+	REPLY_DIR,    /* --dir */
+	REPLY_BY_ID,  /* --reply-stdin, or a relay's request/response target */
+	REPLY_ACK,    /* a relay's one-way target: 202 once it took the message */
+	REPLY_EVENTS, /* sse: an event stream that stays open (events.c) */
+};
+
+struct hsrv {
+	struct oc_ep *ep;           /* this endpoint */
+	struct oc_tcp_listener lst; /* listening socket */
+	bool lst_done;              /* its close finished */
+	struct oc_tls_ctx *tls;     /* https: the certificate and ALPN, or NULL */
+	struct hconn *conns;        /* open connections */
+	struct hreq *waiting;       /* REPLY_BY_ID: requests waiting for their answer */
+	enum reply_mode mode;       /* how requests are answered */
+	int status;                 /* REPLY_FIXED status */
+	char *fixed;                /* REPLY_FIXED body */
+	size_t fixed_len;           /* its length */
+	char *dir;                  /* REPLY_DIR root (realpath) */
+	char *hmac_key;             /* --hmac-secret-file */
+	size_t hmac_len;            /* its length */
+	const char *hmac_header;    /* the signature header */
+	size_t max_body;            /* --max-size */
+	double reply_timeout;       /* --reply-timeout, seconds */
+	bool paused;                /* the owner paused us: connections stop reading */
+	bool closing;               /* close requested */
+	unsigned long next_id;      /* request ids */
+	/* REPLY_EVENTS (events.c) */
+	struct sse_history history; /* --history: the last events, for Last-Event-ID */
+	unsigned long next_event;   /* ids of events whose message had none */
+	unsigned subscribers;       /* connections receiving events */
+	uv_timer_t *keepalive;      /* comment lines that keep idle streams open */
+};
 
 struct hreq {
 	struct hconn *c;            /* its connection, NULL once that closed */
@@ -32,6 +73,8 @@ struct hreq {
 	char id[24];                /* unique in the run */
 	int32_t stream;             /* HTTP/2 stream id; 0 on HTTP/1.x */
 	bool head;                  /* HEAD: no body in the answer */
+	bool events;                /* the answer is an event stream: the connection stays a
+				       subscriber after its head (and replayed history) */
 	bool keep_alive;            /* HTTP/1.x: the connection may carry another request */
 	bool answered;              /* the parts below are final */
 	int status;                 /* answer status */
@@ -51,6 +94,7 @@ struct hconn {
 	struct hconn *next, *prev;  /* the server's connections */
 	struct oc_tls *tls;         /* https: the session, or NULL */
 	bool proto_known;           /* HTTP/1.x or HTTP/2 chosen (ALPN, or the h2 preface) */
+	bool subscriber;            /* receives events; whatever it sends is ignored */
 	struct h2 *h2;              /* HTTP/2 session, or NULL for HTTP/1.x */
 	/* HTTP/1.x */
 	http_parser parser;         /* request parser */
@@ -94,6 +138,22 @@ void hconn_update_reading(struct hconn *c);
 bool hconn_writable(const struct hconn *c);
 const char *http_reason(int status);
 const char *http_date(void);
+
+/* Answer r now: status, headers (a message's, or NULL), content type, body (copied). */
+void hsrv_answer(struct hreq *r, int status, const struct oc_msg *hdrs, const char *ctype,
+		 const char *body, size_t len);
+
+/* ---- events.c ---- */
+int events_open(struct hsrv *s);
+void events_close(struct hsrv *s);
+/* A request to an event stream server: answered (the stream's head, or an error). */
+void events_request(struct hsrv *s, struct hreq *r, const struct oc_msg *m);
+/* An HTTP/1.x subscriber's head went out: it now receives events. */
+void events_subscribed(struct hsrv *s, struct hconn *c);
+/* A subscriber's connection closes. */
+void events_gone(struct hsrv *s, struct hconn *c);
+/* A message written to the server: one event to every subscriber. */
+void events_publish(struct hsrv *s, struct oc_msg *m);
 
 /* ---- h1.c ---- */
 void h1_init(struct hconn *c);

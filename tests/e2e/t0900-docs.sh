@@ -37,6 +37,9 @@ help_options() {
 		tr ' ' '\n' | sed '/^$/d; s/^[A-Za-z0-9]$/-&/' | sort -u
 }
 
+# A scheme name as an ERE matching it literally ("sse+https" has a '+').
+ere() { printf '%s' "$1" | sed 's/[][\\.^$*+?(){}|]/\\&/g'; }
+
 # ---- the man page's entries ---------------------------------------------------------------
 
 # Every .TP tag of the man page as "SECTION<TAB>TEXT", TEXT as roff renders it: fonts and
@@ -119,7 +122,7 @@ t_man_rest() {
 			missing+="command:$c"$'\n'
 	done
 	for s in $(schemes); do
-		awk -F'\t' '$1 == "URL SCHEMES" { print $2 }' tags | grep -qE -- "(^|, )$s:" ||
+		awk -F'\t' '$1 == "URL SCHEMES" { print $2 }' tags | grep -qE -- "(^|, )$(ere "$s"):" ||
 			missing+="scheme:$s"$'\n'
 	done
 	for e in $( { exit_codes; echo 128+N; } | sort -u); do
@@ -153,7 +156,7 @@ check_completion() {
 		grep -qE -- "${cmd_re//@C/$c}" body || missing+="command:$c"$'\n'
 	done
 	for s in $(schemes); do
-		grep -qE -- "${scheme_re//@N/$s}" body || missing+="scheme:$s"$'\n'
+		grep -qE -- "${scheme_re//@N/$(ere "$s")}" body || missing+="scheme:$s"$'\n'
 	done
 	report_missing "$(basename "$file"):" "$missing"
 }
@@ -211,7 +214,7 @@ t_bash_run() {
 	bash_complete "omnicat " >got
 	for c in $(commands); do grep -qx -- "$c" got || fail "'omnicat <Tab>' lacks $c"; done
 	bash_complete "omnicat sub " >got
-	for c in $(schemes); do grep -qE -- "^$c:" got || fail "'omnicat sub <Tab>' lacks $c"; done
+	for c in $(schemes); do grep -qE -- "^$(ere "$c"):" got || fail "'omnicat sub <Tab>' lacks $c"; done
 	bash_complete "omnicat sub x --framing " | sort >got
 	printf '%s\n' csv jsonl len32 line nul raw >want
 	same_set "bash: --framing <Tab>" "the framings"
