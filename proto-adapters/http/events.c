@@ -9,9 +9,11 @@
  * reconnects with Last-Event-ID gets the ones it missed first. A comment line every
  * --keepalive seconds keeps idle streams open through proxies.
  *
- * Slow clients never grow memory: a subscriber with more than SLOW_LIMIT bytes not yet
+ * Events written in one loop turn go out together: one write per subscriber per turn, not
+ * per event. Slow clients never grow memory: a subscriber with more than SLOW_LIMIT bytes not yet
  * written is dropped with a logged error, and the others go on. Writes are never refused, so
  * one slow browser cannot stall the stream for everyone (backpressure would). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +27,13 @@
 #define KEEPALIVE_DEFAULT 15.0        /* seconds between keepalive comments */
 
 static void keepalive_cb(uv_timer_t *t);
+static void send_pend(struct oc_defer *d);
 
 int events_open(struct hsrv *s)
 {
 	const char *v = oc_ep_opt(s->ep, "history");
 	sse_history_init(&s->history, v ? (size_t)strtoull(v, NULL, 10) : 0);
+	oc_defer_init(&s->send_pend, send_pend);
 	double secs = KEEPALIVE_DEFAULT;
 	if ((v = oc_ep_opt(s->ep, "keepalive")))
 		oc_parse_secs(v, &secs);
@@ -50,6 +54,10 @@ void events_close(struct hsrv *s)
 		s->keepalive = NULL;
 	}
 	sse_history_free(&s->history);
+	oc_defer_cancel(&s->send_pend);
+	free(s->pend);
+	s->pend = NULL;
+	s->plen = s->pcap = 0;
 }
 
 /* Bytes to every subscriber; one that cannot keep up is dropped. */
@@ -69,9 +77,24 @@ static void broadcast(struct hsrv *s, const char *p, size_t n)
 	}
 }
 
+/* The events of this turn, to every subscriber. */
+static void flush_pend(struct hsrv *s)
+{
+	oc_defer_cancel(&s->send_pend);
+	if (s->plen)
+		broadcast(s, s->pend, s->plen);
+	s->plen = 0;
+}
+
+static void send_pend(struct oc_defer *d)
+{
+	flush_pend((struct hsrv *)((char *)d - offsetof(struct hsrv, send_pend)));
+}
+
 static void keepalive_cb(uv_timer_t *t)
 {
 	struct hsrv *s = t->data;
+	flush_pend(s);
 	if (s->subscribers)
 		broadcast(s, ":\n\n", 3);
 }
@@ -102,19 +125,26 @@ void events_request(struct hsrv *s, struct hreq *r, const struct oc_msg *m)
 		return;
 	}
 	const char *last = oc_msg_header(m, "Last-Event-ID");
-	size_t len = 0;
-	char *missed = last && !r->head ? sse_history_after(&s->history, last, &len) : NULL;
-	if (missed)
-		oc_verbose("'%s' resumes after event '%s': %zu bytes of history", r->c->peer, last,
-			   len);
 	r->events = !r->head;
+	if (last && r->events)
+		r->last_event_id = xstrdup(last);
 	r->keep_alive = false; /* the stream ends with the connection */
-	hsrv_answer(r, 200, NULL, "text/event-stream", missed, len);
-	free(missed);
+	hsrv_answer(r, 200, NULL, "text/event-stream", NULL, 0);
 }
 
-void events_subscribed(struct hsrv *s, struct hconn *c)
+void events_subscribed(struct hsrv *s, struct hconn *c, const char *last_id)
 {
+	/* What others have not been sent yet is in the history already: send it to them first,
+	 * so that the newcomer gets each event exactly once (from the history, or live). */
+	flush_pend(s);
+	size_t len = 0;
+	char *missed = last_id ? sse_history_after(&s->history, last_id, &len) : NULL;
+	if (missed) {
+		oc_verbose("'%s' resumes after event '%s': %zu bytes of history", c->peer, last_id,
+			   len);
+		hconn_send(c, missed, len);
+		free(missed);
+	}
 	c->subscriber = true;
 	s->subscribers++;
 	oc_verbose("'%s' subscribed (%u subscribers)", c->peer, s->subscribers);
@@ -138,7 +168,8 @@ void events_publish(struct hsrv *s, struct oc_msg *m)
 	}
 	size_t len;
 	char *ev = sse_format(m->f[OC_F_TOPIC], id, m->data, m->len, &len);
-	broadcast(s, ev, len);
+	xappend(&s->pend, &s->plen, &s->pcap, ev, len);
+	oc_defer_schedule(&s->send_pend);
 	sse_history_add(&s->history, ev, len, id);
 	free(ev);
 	oc_ep_sent(s->ep, m);

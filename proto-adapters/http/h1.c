@@ -253,7 +253,9 @@ void h1_flush(struct hconn *c)
 		if (r->events) {
 			hconn_send(c, o.buf, o.len);
 			free(o.buf);
-			while (c->head) { /* requests pipelined after it get no answer */
+			/* from now on it only receives events */
+			events_subscribed(c->srv, c, r->last_event_id);
+			while (c->head) { /* it, and requests pipelined after it (no answer) */
 				struct hreq *q = c->head;
 				c->head = q->next;
 				q->c = NULL;
@@ -261,7 +263,6 @@ void h1_flush(struct hconn *c)
 			}
 			c->tail = NULL;
 			c->nreqs = 0;
-			events_subscribed(c->srv, c); /* from now on it only receives events */
 			hconn_update_reading(c);
 			return;
 		}

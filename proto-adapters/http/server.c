@@ -181,6 +181,7 @@ void hreq_free(struct hsrv *s, struct hreq *r)
 	if (r->file >= 0)
 		close(r->file);
 	oc_msg_unref(r->hdrs);
+	free(r->last_event_id);
 	free(r->ctype);
 	free(r->body);
 	free(r);

@@ -63,6 +63,9 @@ struct hsrv {
 	unsigned long next_event;   /* ids of events whose message had none */
 	unsigned subscribers;       /* connections receiving events */
 	uv_timer_t *keepalive;      /* comment lines that keep idle streams open */
+	char *pend;                 /* events written this loop turn, not yet sent */
+	size_t plen, pcap;          /* their length, allocation */
+	struct oc_defer send_pend;  /* sends them: one write per subscriber per turn */
 };
 
 struct hreq {
@@ -74,7 +77,8 @@ struct hreq {
 	int32_t stream;             /* HTTP/2 stream id; 0 on HTTP/1.x */
 	bool head;                  /* HEAD: no body in the answer */
 	bool events;                /* the answer is an event stream: the connection stays a
-				       subscriber after its head (and replayed history) */
+				       subscriber after its head */
+	char *last_event_id;        /* events: the client's Last-Event-ID, or NULL */
 	bool keep_alive;            /* HTTP/1.x: the connection may carry another request */
 	bool answered;              /* the parts below are final */
 	int status;                 /* answer status */
@@ -148,8 +152,9 @@ int events_open(struct hsrv *s);
 void events_close(struct hsrv *s);
 /* A request to an event stream server: answered (the stream's head, or an error). */
 void events_request(struct hsrv *s, struct hreq *r, const struct oc_msg *m);
-/* An HTTP/1.x subscriber's head went out: it now receives events. */
-void events_subscribed(struct hsrv *s, struct hconn *c);
+/* An HTTP/1.x subscriber's head went out: it gets the events it missed after last_id
+ * (when given), then every new one. */
+void events_subscribed(struct hsrv *s, struct hconn *c, const char *last_id);
 /* A subscriber's connection closes. */
 void events_gone(struct hsrv *s, struct hconn *c);
 /* A message written to the server: one event to every subscriber. */
