@@ -46,9 +46,16 @@ static struct peer *peer_find(struct hub *h, struct oc_ep *ep)
 	return NULL;
 }
 
+/* Closing: the connections first, the listener once they are gone, because some
+ * listeners own their connections (a libwebsockets vhost cuts them when destroyed, so a
+ * polite close frame would become a dropped connection). Accepts meanwhile are closed. */
 static void maybe_closed(struct hub *h)
 {
-	if ((h->self->flags & OC_EPF_CLOSING) && !h->peers && h->lst_closed)
+	if (!(h->self->flags & OC_EPF_CLOSING) || h->peers)
+		return;
+	if (h->lst)
+		oc_ep_close(h->lst); /* idempotent; lst_closed() comes back here */
+	else if (h->lst_closed)
 		oc_ep_closed(h->self);
 }
 
@@ -346,8 +353,6 @@ static void hub_close(struct oc_ep *self)
 	h->pending = NULL;
 	for (struct peer *p = h->peers; p; p = p->next)
 		oc_ep_close(p->ep);
-	if (h->lst)
-		oc_ep_close(h->lst);
 	maybe_closed(h);
 }
 

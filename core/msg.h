@@ -51,6 +51,8 @@ struct oc_hdr {
 #define OC_MSG_DELIVERED 0x10 /* a sink has written it out */
 #define OC_MSG_BYTES 0x20     /* a piece of a byte stream (an HTTP body as it arrives): a
 			       * stream sink writes it as is, whatever its framing */
+#define OC_MSG_BINARY 0x40    /* it arrived as binary (a WebSocket binary frame): a sink
+			       * that tells text from binary keeps it binary */
 
 struct oc_msg_block; /* overflow block of the metadata arena (msg.c) */
 

@@ -80,8 +80,15 @@ static void signal_cb(uv_signal_t *h, int signum)
 {
 	struct oc_run *r = h->data;
 	if (r->signum || r->stopping) {
-		/* Second signal, or a signal while already finishing: exit at once. */
-		_exit(128 + signum);
+		/* A second SIGINT (Ctrl-C again), or one while already finishing: exit at once.
+		 * A repeated SIGTERM is no such request: timeout(1) sends it to the command and
+		 * then to its process group, so one kill arrives twice; the grace timer bounds
+		 * the finish either way. */
+		if (signum != SIGTERM)
+			_exit(128 + signum);
+		if (!r->signum)
+			r->signum = signum;
+		return;
 	}
 	r->signum = signum;
 	oc_run_end(r, OC_OK, NULL);

@@ -11,10 +11,10 @@
  *            sent, it waits until nothing has arrived for LINGER_MS (a peer stops sending
  *            once it sees our close, so answers still on their way would be lost), sends
  *            close 1000 (or --close-code/--close-reason) and reads on until the peer's close
- *            frame; --no-close keeps the connection open instead. A handshake answered 401/403 exits 8, another non-101
- *            answer 10; the peer closing with a code other than 1000/1001 exits 10; a
- *            dropped connection (1006) exits 13 unless --reconnect, which connects again
- *            with the same handshake.
+ *            frame; --no-close keeps the connection open instead. A handshake answered
+ *            401/403 exits 8, another non-101 answer 10; the peer closing with a code other
+ *            than 1000/1001 exits 10; a dropped connection (1006) exits 13 unless
+ *            --reconnect, which connects again with the same handshake.
  *   server   each connection is an endpoint of its own (like TCP's), so `server` fans stdin
  *            out to all clients (or the one a jsonl line names), --echo, --exec per
  *            connection, and relays pump each client on its own (websockify). --protocol
@@ -26,7 +26,10 @@
  * for the process, one vhost per endpoint (its TLS, subprotocols and listening port). lws
  * 4.1.6 drops data that arrives after it sends a close frame itself, so our close frame is
  * written as a plain LWS_WRITE_CLOSE frame and lws is told to close only once the peer's
- * close came back. This lws has no proxy support: -x is refused (exit 3). */
+ * close came back; an end forced by the run (-c reached, a signal) sends it too and waits up
+ * to CLOSE_WAIT_S for the answer. Messages queued during a loop turn are written at its end,
+ * as many as the socket takes, without a writable callback unless lws holds data back (see
+ * writeable()). This lws has no proxy support: -x is refused (exit 3). */
 #include <libwebsockets.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -44,11 +47,13 @@
 #include "xalloc.h"
 
 #define FRAGMENT (64 * 1024)            /* bytes per frame when sending a large message */
+#define WRITE_BUDGET (512 * 1024)       /* bytes written per writable event, at most */
 /* lws_write()'s close-frame type: lws-write.h keeps it private ("handled by lws_close_reason")
  * but lws_write() frames it like any other opcode, and the public path would stop reading. */
 #define WRITE_CLOSE 4
 #define DEFAULT_MAX (64u * 1024 * 1024) /* --max-size default */
 #define LINGER_MS 500                   /* quiet before our close, after input ended */
+#define CLOSE_WAIT_S 1                  /* closing: how long the peer may take to answer */
 /* permessage-deflate's output buffer, as a power of two. lws's default (1 KiB) makes it
  * "drain" a larger fragment over later writable events while zlib still points into the
  * caller's buffer, which we free when lws_write() returns (and a server's next write would
@@ -81,6 +86,8 @@ struct ws {
 	bool closing;                /* oc close requested */
 	bool established;            /* handshake done */
 	bool upgrade_sent;           /* client: the upgrade request was being written */
+	bool want_write;             /* a writable callback was asked for and has not come */
+	struct oc_defer flush;       /* writes queued this loop turn, see ws_write() */
 	char tls_verdict[128];       /* client: why the server's certificate was refused */
 	uv_timer_t *retry;           /* --reconnect delay */
 	uv_timer_t *linger;          /* quiet period before our close */
@@ -260,13 +267,21 @@ static void peer_name(struct lws *wsi, char *out, size_t n)
 
 /* ---- sending ----------------------------------------------------------------------------- */
 
+/* Ask lws for a writable callback, once: each request costs epoll_ctl calls on libuv even
+ * when one is pending already, and messages come one by one. */
+static void want_write(struct ws *w)
+{
+	if (!w->want_write)
+		w->want_write = lws_callback_on_writable(w->wsi) == 1;
+}
+
 static bool send_as_binary(struct ws *w, const struct oc_msg *m)
 {
 	if (oc_ep_opt_flag(w->ep, "binary"))
 		return true;
 	if (oc_ep_opt_flag(w->ep, "text"))
 		return false;
-	return !utf8_ok(m->data, m->len);
+	return (m->flags & OC_MSG_BINARY) || !utf8_ok(m->data, m->len);
 }
 
 /* Our close frame: code and reason, written as a frame so lws keeps reading (see top). */
@@ -287,8 +302,10 @@ static void send_close(struct ws *w)
 	w->close_sent = true;
 	oc_verbose("'%s': sent close %d%s%.*s", w->ep->name, code, rlen ? " " : "", (int)rlen,
 		   reason ? reason : "");
-	/* Flushed as far as we are concerned: the peer's answer ends the connection. */
-	oc_ep_flushed(w->ep);
+	/* Flushed as far as we are concerned: the peer's answer ends the connection. (Once the
+	 * owner closed us, it wants no more events.) */
+	if (!w->closing)
+		oc_ep_flushed(w->ep);
 }
 
 static void linger_cb(uv_timer_t *t)
@@ -297,7 +314,7 @@ static void linger_cb(uv_timer_t *t)
 	uv_timer_stop(t);
 	w->linger_done = true;
 	if (w->wsi)
-		lws_callback_on_writable(w->wsi);
+		want_write(w);
 }
 
 static void linger_start(struct ws *w)
@@ -310,39 +327,73 @@ static void linger_start(struct ws *w)
 	uv_timer_start(w->linger, linger_cb, LINGER_MS, LINGER_MS);
 }
 
-/* WRITEABLE: the next fragment of the head message, or the close. */
+/* WRITEABLE: queued frames, as many as the socket takes now (up to WRITE_BUDGET bytes, so
+ * that other connections get their turn), then the close when it is due. One frame per
+ * callback would cost a writable request per message, and with lws on libuv each is four
+ * epoll_ctl calls (its poll glue stops and restarts the uv_poll) and a loop turn. */
 static int writeable(struct ws *w)
 {
-	struct oc_msg *m = head(w);
+	/* lws writes the frame header into the LWS_PRE bytes before the payload and masks a
+	 * client's payload in place, so a message is copied first. One buffer serves every
+	 * connection: lws_write() copies what the socket did not take (and permessage-deflate's
+	 * output is sized to finish each write, see DEFLATE_OUT_POW2). */
+	static unsigned char buf[LWS_PRE + FRAGMENT];
+	size_t budget = WRITE_BUDGET;
+	struct oc_msg *m;
 
-	if (!m) {
-		if (w->shut && !w->close_sent && !oc_ep_opt_flag(w->ep, "no-close")) {
-			if (w->linger_done)
-				send_close(w);
-			else
-				linger_start(w);
+	w->want_write = false;
+	while ((m = head(w))) {
+		if (!budget || lws_partial_buffered(w->wsi)) {
+			/* the socket is full (lws holds the rest) or this turn's share is used */
+			want_write(w);
+			return 0;
 		}
-		return 0;
+		size_t left = m->len - w->sent, n = left > FRAGMENT ? FRAGMENT : left;
+		memcpy(buf + LWS_PRE, m->data + w->sent, n);
+		int flags = w->sent ? LWS_WRITE_CONTINUATION
+				    : send_as_binary(w, m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+		if (n < left)
+			flags |= LWS_WRITE_NO_FIN;
+		if (lws_write(w->wsi, buf + LWS_PRE, n, (enum lws_write_protocol)flags) < (int)n)
+			return -1;
+		oc_trace_bytes(w->ep->name, "sent", m->data + w->sent, n);
+		w->sent += n;
+		budget -= n < budget ? n : budget;
+		if (w->sent == m->len)
+			pop(w, true); /* may queue more (the owner resumes its source) */
+		if (!w->wsi) /* ...or close us: ws_close() dropped the connection */
+			return 0;
 	}
-	size_t left = m->len - w->sent, n = left > FRAGMENT ? FRAGMENT : left;
-	unsigned char *buf = xmalloc(LWS_PRE + n + 1);
-	memcpy(buf + LWS_PRE, m->data + w->sent, n);
-	int flags = w->sent ? LWS_WRITE_CONTINUATION
-			    : send_as_binary(w, m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-	if (n < left)
-		flags |= LWS_WRITE_NO_FIN;
-	int r = lws_write(w->wsi, buf + LWS_PRE, n, (enum lws_write_protocol)flags);
-
-	free(buf);
-	if (r < (int)n)
-		return -1;
-	oc_trace_bytes(w->ep->name, "sent", m->data + w->sent, n);
-	w->sent += n;
-	if (w->sent == m->len)
-		pop(w, true);
-	if (w->qlen || (w->shut && !w->close_sent))
-		lws_callback_on_writable(w->wsi);
+	if (w->closing && !w->close_sent)
+		send_close(w); /* ws_close(): no linger, the owner is done */
+	else if (w->shut && !w->close_sent && !oc_ep_opt_flag(w->ep, "no-close")) {
+		if (w->linger_done)
+			send_close(w);
+		else
+			linger_start(w);
+	}
 	return 0;
+}
+
+/* The messages queued this turn, written at its end without waiting for a writable
+ * callback when lws holds nothing back for the socket (the usual case): that saves the
+ * writable request (epoll_ctl calls, see writeable()) and a loop turn per message, which is
+ * most of an echo's cost. lws_write() outside its callbacks is safe here: what the socket
+ * does not take, lws keeps and sends on its own before our next writable callback. */
+static void flush_cb(struct oc_defer *d)
+{
+	struct ws *w = (struct ws *)((char *)d - offsetof(struct ws, flush));
+	/* Nothing after a close either way, nor while lws closes the connection after a
+	 * failure: lws would frame it as it comes (it checks no state in lws_write()). */
+	if (!w->wsi || !w->established || w->want_write || !w->qlen || w->ending ||
+	    w->peer_closed || w->close_sent)
+		return;
+	if (lws_partial_buffered(w->wsi)) {
+		want_write(w);
+		return;
+	}
+	if (writeable(w) < 0) /* the socket failed: lws closes it, ended() reports */
+		lws_set_timeout(w->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
 /* ---- receiving --------------------------------------------------------------------------- */
@@ -357,7 +408,8 @@ static int fail_close(struct ws *w, int code, int err, const char *why)
 
 static int receive(struct ws *w, const char *in, size_t len)
 {
-
+	if (w->closing) /* ws_close() waits for the peer's close: what comes before is dropped */
+		return 0;
 	if (lws_is_first_fragment(w->wsi)) {
 		w->rxlen = 0;
 		w->rx_binary = lws_frame_is_binary(w->wsi);
@@ -383,6 +435,8 @@ static int receive(struct ws *w, const char *in, size_t len)
 	}
 	struct oc_msg *m = oc_msg_new();
 	oc_msg_set_payload_copy(m, w->rx, w->rxlen);
+	if (w->rx_binary) /* an echo or a relay to another WebSocket keeps the frame type */
+		m->flags |= OC_MSG_BINARY;
 	w->rxlen = 0;
 	oc_ep_emit(w->ep, m);
 	return 0;
@@ -391,6 +445,7 @@ static int receive(struct ws *w, const char *in, size_t len)
 /* ---- connection ends --------------------------------------------------------------------- */
 
 static void connect_now(struct ws *w);
+static void release(struct ws *w);
 
 static void retry_cb(uv_timer_t *t)
 {
@@ -406,8 +461,8 @@ static void ended(struct ws *w, bool handshake_failed, const char *why)
 {
 	struct oc_ep *ep = w->ep;
 	w->wsi = NULL;
-	if (w->closing) {
-		oc_ep_closed(ep);
+	if (w->closing) { /* the end of a polite close that ws_close() began */
+		release(w);
 		return;
 	}
 	bool clean = w->peer_closed && (w->peer_code == 1000 || w->peer_code == 1001 ||
@@ -498,6 +553,7 @@ static struct ws *accept_conn(struct ws *l, struct lws *wsi)
 	context_users++; /* each connection keeps the context alive until it closes */
 	w->max = l->max;
 	w->paused = true;
+	oc_defer_init(&w->flush, flush_cb);
 	w->established = true;
 	lws_set_opaque_user_data(wsi, w);
 	lws_rx_flow_control(wsi, 0);
@@ -533,7 +589,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 		lws_rx_flow_control(wsi, !w->paused);
 		oc_ep_ready(w->ep);
 		if (w->qlen || w->shut)
-			lws_callback_on_writable(wsi);
+			want_write(w);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
 		/* user: the X509_STORE_CTX, len: OpenSSL's preverify verdict */
@@ -699,7 +755,7 @@ static void connect_now(struct ws *w)
 		ci.retry_and_idle_policy = &keepalive;
 	}
 	w->close_sent = w->peer_closed = w->ending = w->established = w->linger_done = false;
-	w->upgrade_sent = false;
+	w->upgrade_sent = w->want_write = false;
 	w->tls_verdict[0] = '\0';
 	w->peer_code = 0;
 	w->peer_reason[0] = '\0';
@@ -738,6 +794,7 @@ static int ws_open(struct oc_ep *ep)
 	const char *v = oc_ep_opt(ep, "max-size");
 	w->ep = ep;
 	w->max = v ? (size_t)strtoull(v, NULL, 10) : DEFAULT_MAX;
+	oc_defer_init(&w->flush, flush_cb);
 	/* A publisher reads too, and drops the messages: only so does it answer pings and see
 	 * the peer's close or a dropped connection before it writes into it (--reconnect). */
 	w->paused = ep->role != OC_ROLE_PUB;
@@ -768,8 +825,8 @@ static void ws_write(struct oc_ep *ep, struct oc_msg *m)
 {
 	struct ws *w = ep->priv;
 	push(w, m);
-	if (w->wsi && w->established)
-		lws_callback_on_writable(w->wsi);
+	if (w->wsi && w->established && !w->want_write)
+		oc_defer_schedule(&w->flush);
 }
 
 static void ws_pause(struct oc_ep *ep)
@@ -799,14 +856,13 @@ static void ws_shutdown(struct oc_ep *ep)
 		return;
 	}
 	if (w->wsi && w->established)
-		lws_callback_on_writable(w->wsi);
+		want_write(w);
 }
 
-static void ws_close(struct oc_ep *ep)
+/* What an endpoint holds, released once its connection is gone; then the closed event. */
+static void release(struct ws *w)
 {
-	struct ws *w = ep->priv;
-	w->closing = true;
-	drop_all(w);
+	oc_defer_cancel(&w->flush);
 	free(w->rx);
 	w->rx = NULL;
 	if (w->retry) {
@@ -819,12 +875,6 @@ static void ws_close(struct oc_ep *ep)
 	}
 	free(w->q);
 	w->q = NULL;
-	if (w->wsi) {
-		lws_set_opaque_user_data(w->wsi, NULL);
-		lws_close_reason(w->wsi, LWS_CLOSE_STATUS_GOINGAWAY, NULL, 0);
-		lws_set_timeout(w->wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
-		w->wsi = NULL;
-	}
 	if (w->vh) {
 		/* Stops listening and closes what is left on it; lws frees it later by itself,
 		 * and calls nothing of ours for it (the vhost user is only read on accept). */
@@ -834,7 +884,33 @@ static void ws_close(struct oc_ep *ep)
 	free(w->protos);
 	free(w->protonames);
 	context_put();
-	oc_ep_closed(ep);
+	oc_ep_closed(w->ep);
+}
+
+/* An established connection ends politely (a count reached, a signal, the other side of a
+ * relay gone): our close frame unless it went already, then the peer's close, for at most
+ * CLOSE_WAIT_S; ended() releases the rest. Any other connection is dropped at once, keeping
+ * the close code a failure chose (fail_close()). */
+static void ws_close(struct oc_ep *ep)
+{
+	struct ws *w = ep->priv;
+	w->closing = true;
+	drop_all(w);
+	if (w->wsi && w->established && !w->ending && !w->peer_closed) {
+		if (!w->close_sent)
+			want_write(w);
+		lws_rx_flow_control(w->wsi, 1); /* the peer's close must be read */
+		lws_set_timeout(w->wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
+		return;
+	}
+	if (w->wsi) {
+		lws_set_opaque_user_data(w->wsi, NULL);
+		if (!w->ending && !w->peer_closed)
+			lws_close_reason(w->wsi, LWS_CLOSE_STATUS_GOINGAWAY, NULL, 0);
+		lws_set_timeout(w->wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
+		w->wsi = NULL;
+	}
+	release(w);
 }
 
 const struct oc_adapter oc_adapter_ws = {

@@ -141,8 +141,11 @@ t_server_exec() {
 	wait_port "$PORT"
 	"$PY" "$WSP" send "ws://127.0.0.1:$PORT/" 'one' 'two' >got
 	assert_content got $'one\ntwo\n'
+	# a binary message that happens to be UTF-8 comes back binary
+	"$PY" "$WSP" sendbin "ws://127.0.0.1:$PORT/" 'abc' >got
+	assert_content got $'hex:616263\n'
 }
-run_test "server --exec (one child per connection) and --echo" t_server_exec
+run_test "server --exec (one child per connection) and --echo (frame types kept)" t_server_exec
 
 t_reconnect() {
 	ws_module

@@ -8,6 +8,9 @@
   ws_peer.py send URL MESSAGE...                           client: sends, prints answers
   ws_peer.py sendfile URL FILE                             client: sends FILE as one binary
                                                            message, writes the answer to stdout
+  ws_peer.py sendbin URL TEXT                              client: sends TEXT as a binary
+                                                           message, prints the answer (binary
+                                                           as "hex:...")
   ws_peer.py recv URL N                                    client: prints N messages (text,
                                                            or "hex:..." for binary)
 """
@@ -60,6 +63,10 @@ async def main():
                 await ws.send(f.read())
             m = await asyncio.wait_for(ws.recv(), 60)
             sys.stdout.buffer.write(m if isinstance(m, bytes) else m.encode())
+    elif mode == "sendbin":
+        async with websockets.connect(sys.argv[2], max_size=None) as ws:
+            await ws.send(sys.argv[3].encode())
+            print(show(await asyncio.wait_for(ws.recv(), 10)), flush=True)
     elif mode == "recv":
         async with websockets.connect(sys.argv[2], max_size=None) as ws:
             print("connected", flush=True)
