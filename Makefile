@@ -15,10 +15,10 @@ VERSION := 0.1.0
 # Debian 12 packages: build dependencies and test peers. `make deps` / `make peers` install them.
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
 	libssl-dev libcsv-dev libhttp-parser-dev libnghttp2-dev libwebsockets-dev libwebsockets-evlib-uv \
-	media-types ca-certificates
+	libpaho-mqtt-dev media-types ca-certificates
 TEST_PEERS := socat ncat iperf3 mandoc python3 python3-websockets procps psmisc coreutils nginx \
-	openssl curl wrk nghttp2-server
-BENCH_PEERS := socat iperf3 nginx wrk curl python3 python3-websockets
+	openssl curl wrk nghttp2-server mosquitto mosquitto-clients python3-paho-mqtt
+BENCH_PEERS := socat iperf3 nginx wrk curl python3 python3-websockets mosquitto mosquitto-clients
 # npm packages (tests/node/package-lock.json) for peers Debian lacks: node's ws.
 NODE_PEERS := tests/node/node_modules/.package-lock.json
 
@@ -27,7 +27,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
 CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -DOC_VERSION='"$(VERSION)"' -Icore -Iproto-adapters \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lhttp_parser
+LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lhttp_parser -lpaho-mqtt3as
 
 # Quiet by default; `make V=1` shows the commands.
 V ?= 0

@@ -39,7 +39,7 @@ static bool has(const struct side *s, unsigned f)
 /* Two-way where the adapter can; else the one-way role of this side. */
 static enum oc_role role_of(const struct side *s, bool left)
 {
-	if (s->listens || has(s, OC_AF_CLIENT))
+	if (s->listens || (has(s, OC_AF_CLIENT) && !has(s, OC_AF_ONEWAY)))
 		return OC_ROLE_CLIENT;
 	return left ? OC_ROLE_SUB : OC_ROLE_PUB;
 }
@@ -71,7 +71,8 @@ int cmd_relay(struct cmd_ctx *c)
 	 * (B is a request/response client: a reverse proxy) or, B being one-way, with success
 	 * once B took the message (DESIGN §4). */
 	if (a.listens && has(&a, OC_AF_REQUEST))
-		a.cfg->relay_reply = has(&b, OC_AF_REQUEST) ? OC_RELAY_BY_ID : OC_RELAY_ACK;
+		a.cfg->relay_reply = has(&b, OC_AF_REQUEST) && !has(&b, OC_AF_ONEWAY) ? OC_RELAY_BY_ID
+										  : OC_RELAY_ACK;
 	int status = 0;
 	struct oc_ep *ea = cmd_endpoint(a.url, a.cfg, role_of(&a, true), &status);
 	struct oc_ep *eb = ea ? cmd_endpoint(b.url, b.cfg, role_of(&b, false), &status) : NULL;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "err.h"
+#include "argv.h"
+#include "framing.h"
 #include "xalloc.h"
 
 struct oc_collect {
@@ -104,4 +106,21 @@ void oc_collect_cancel(struct oc_collect *c)
 {
 	c->cb = NULL;
 	oc_ep_close(c->ep);
+}
+
+struct oc_collect *oc_collect_exec(const struct oc_cfg *run, struct oc_msg *input, size_t max,
+				   oc_collect_fn cb, void *ud, char *err, size_t errlen)
+{
+	char *url = oc_exec_url(run->exec, run->exec_shell);
+	struct oc_cfg cfg = *run; /* a view: the child gets the run's options, raw */
+	cfg.framing = OC_FRAMING_RAW + 1;
+	cfg.kv = NULL; /* the server's adapter options are not the child's */
+	cfg.nkv = 0;
+	struct oc_ep *ep = NULL;
+	int rc = oc_ep_create(url, &cfg, OC_ROLE_CLIENT, &ep, err, errlen);
+	free(url);
+	if (rc)
+		return NULL;
+	ep->ctx = oc_msg_ref(input);
+	return oc_collect_start(ep, input, max, cb, ud);
 }

@@ -23,6 +23,11 @@ struct oc_collect;
  * then called at once with the error). */
 struct oc_collect *oc_collect_start(struct oc_ep *ep, struct oc_msg *input, size_t max,
 				    oc_collect_fn cb, void *ud);
+/* A request server's --exec/--exec-shell child for input: an exec endpoint with the run's
+ * options (raw framing, none of the server's adapter options), input's metadata as its
+ * OMNICAT_* variables, collected as above. NULL with err set when the command line is bad. */
+struct oc_collect *oc_collect_exec(const struct oc_cfg *cfg, struct oc_msg *input, size_t max,
+				   oc_collect_fn cb, void *ud, char *err, size_t errlen);
 /* Stop early: cb is not called; the endpoint is closed. */
 void oc_collect_cancel(struct oc_collect *c);
 

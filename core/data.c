@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "options.h"
 #include "xalloc.h"
 
 int oc_read_file(const char *path, char **out, size_t *len)
@@ -54,6 +55,27 @@ int oc_data_load(const char *spec, char **out, size_t *len, char *err, size_t er
 		snprintf(err, errlen, "cannot read '%s': %s", strcmp(spec + 1, "-") ? spec + 1 : "stdin",
 			 strerror(-r));
 		return OC_EIO;
+	}
+	return 0;
+}
+
+int oc_cfg_password(const struct oc_cfg *cfg, char **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (!cfg->user || strchr(cfg->user, ':'))
+		return 0;
+	if (cfg->password_file) {
+		char *buf;
+		size_t len;
+		int r = oc_read_file(cfg->password_file, &buf, &len);
+		if (r) {
+			snprintf(err, errlen, "cannot read '%s': %s", cfg->password_file, strerror(-r));
+			return OC_EIO;
+		}
+		*out = xstrndup(buf, strcspn(buf, "\r\n"));
+		free(buf);
+	} else if (getenv("OMNICAT_PASSWORD")) {
+		*out = xstrdup(getenv("OMNICAT_PASSWORD"));
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -158,4 +159,79 @@ void oc_tcp_listener_close(struct oc_tcp_listener *l, void (*closed)(struct oc_t
 		uv_close((uv_handle_t *)&l->tcp, listener_closed);
 	else
 		listener_done(l);
+}
+
+/* ---- TCP probe --------------------------------------------------------------------------- */
+
+struct oc_tcp_probe {
+	struct oc_resolve res;
+	uv_tcp_t tcp;
+	uv_connect_t conn;
+	oc_tcp_probe_cb cb;   /* NULL once cancelled */
+	void *data;
+	int result;
+	bool connecting;      /* tcp is open, the connect under way */
+};
+
+static void probe_closed(uv_handle_t *h)
+{
+	struct oc_tcp_probe *p = h->data;
+	if (p->cb)
+		p->cb(p->data, p->result);
+	free(p);
+}
+
+static void probe_connected(uv_connect_t *req, int status)
+{
+	struct oc_tcp_probe *p = req->data;
+	p->result = status ? OC_ECONNECT : 0;
+	if (p->connecting) /* else cancelled: closing already */
+		uv_close((uv_handle_t *)&p->tcp, probe_closed);
+	p->connecting = false;
+}
+
+static void probe_resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
+{
+	struct oc_tcp_probe *p = r->data;
+	p->tcp.data = p;
+	uv_tcp_init(uv_default_loop(), &p->tcp);
+	if (status || !p->cb) {
+		p->result = status == UV_ECANCELED ? OC_ECONNECT : OC_ERESOLVE;
+		if (ai)
+			uv_freeaddrinfo(ai);
+		uv_close((uv_handle_t *)&p->tcp, probe_closed);
+		return;
+	}
+	p->conn.data = p;
+	p->connecting = uv_tcp_connect(&p->conn, &p->tcp, ai->ai_addr, probe_connected) == 0;
+	if (!p->connecting) {
+		p->result = OC_ECONNECT;
+		uv_close((uv_handle_t *)&p->tcp, probe_closed);
+	}
+	uv_freeaddrinfo(ai);
+}
+
+struct oc_tcp_probe *oc_tcp_probe_start(const char *host, int port, const struct oc_cfg *cfg,
+					oc_tcp_probe_cb cb, void *data)
+{
+	struct oc_tcp_probe *p = xcalloc(1, sizeof(*p));
+	p->cb = cb;
+	p->data = data;
+	p->res.data = p;
+	if (oc_resolve_start(&p->res, host, port, SOCK_STREAM, cfg, false, probe_resolved)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void oc_tcp_probe_cancel(struct oc_tcp_probe *p)
+{
+	p->cb = NULL; /* it finishes by itself, quietly */
+	if (p->connecting) {
+		p->connecting = false;
+		uv_close((uv_handle_t *)&p->tcp, probe_closed);
+	} else {
+		oc_resolve_cancel(&p->res);
+	}
 }

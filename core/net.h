@@ -57,6 +57,16 @@ int oc_tcp_listen(struct oc_tcp_listener *l, struct oc_ep *ep, int port, uv_conn
  * open). */
 void oc_tcp_listener_close(struct oc_tcp_listener *l, void (*closed)(struct oc_tcp_listener *l));
 
+/* Can a TCP connection to host:port be made? For libraries that fail a connect with one
+ * message for every cause (paho: "TCP/TLS connect failure"): cb gets 0 when the connection
+ * was made (then closed at once), OC_ERESOLVE or OC_ECONNECT. The probe frees itself;
+ * cancel it with oc_tcp_probe_cancel() (cb is not called then). */
+struct oc_tcp_probe;
+typedef void (*oc_tcp_probe_cb)(void *data, int result);
+struct oc_tcp_probe *oc_tcp_probe_start(const char *host, int port, const struct oc_cfg *cfg,
+					oc_tcp_probe_cb cb, void *data);
+void oc_tcp_probe_cancel(struct oc_tcp_probe *p);
+
 /* Backoff for --reconnect: 100 ms doubling to a 5 s cap, with jitter. */
 struct oc_backoff {
 	unsigned attempt; /* failures since the last success */

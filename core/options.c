@@ -23,6 +23,7 @@
 #define HDR OC_AF_HEADERS
 #define TLS OC_AF_TLS
 #define AUTH OC_AF_AUTH
+#define TOP OC_AF_TOPICS
 
 /* Short letters follow DESIGN §4: curl's for request and transfer options, mosquitto's and
  * kcat's for pub/sub. A letter means the same in every command. */
@@ -99,6 +100,14 @@ const struct oc_option oc_options[] = {
 	{ "cert", 0, OC_ARG_STR, EP, F(cert), ALL, TLS, "FILE",
 	  "our certificate (PEM): a client's, or a server's" },
 	{ "key", 0, OC_ARG_STR, EP, F(key), ALL, TLS, "FILE", "the private key for --cert (PEM)" },
+	{ "qos", 'q', OC_ARG_STR, EP, F(qos), ALL, TOP, "N",
+	  "delivery guarantee: 0 at most once, 1 at least once, 2 exactly once" },
+	{ "retain", 'r', OC_ARG_FLAG, EP, F(retain), CL | PB | RL, TOP, NULL,
+	  "publish as the topic's retained (last-value) message" },
+	{ "topic", 't', OC_ARG_LIST, EP, F(multi), ALL, TOP, "T",
+	  "topic to publish to (instead of the URL's), or filter to add (repeatable)" },
+	{ "client-id", 0, OC_ARG_STR, EP, F(client_id), ALL, TOP, "ID",
+	  "client identifier (default: omnicat-PID-N)" },
 	{ "each", 0, OC_ARG_FLAG, RUN, F(each), CL, REQ, NULL,
 	  "one request per stdin message, answers in input order" },
 	{ "parallel", 0, OC_ARG_COUNT, RUN, F(parallel), CL, REQ, "N",

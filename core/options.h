@@ -100,6 +100,9 @@ struct oc_cfg {
 	const char *cacert;     /* --cacert */
 	const char *cert;       /* --cert */
 	const char *key;        /* --key */
+	const char *qos;        /* -q 0|1|2 (checked by the adapter), or NULL */
+	bool retain;            /* -r */
+	const char *client_id;  /* --client-id */
 	struct oc_kv *multi;    /* repeatable core options (-H, -F), in order; key = long name */
 	size_t nmulti;          /* entries in multi */
 	struct oc_kv *kv;       /* adapter options */

@@ -66,3 +66,11 @@ void xappend(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
 	*len += n;
 	(*buf)[*len] = '\0';
 }
+
+char *xmemdup(const void *p, size_t n)
+{
+	char *s = xmalloc(n + 1);
+	memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}

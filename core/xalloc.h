@@ -11,6 +11,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* n bytes of p (which may hold NULs) and a terminating NUL, in a new block. */
+char *xmemdup(const void *p, size_t n);
 /* printf into a new string */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Append n bytes to the growable buffer *buf (length *len, allocation *cap), keeping a NUL

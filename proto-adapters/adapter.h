@@ -40,6 +40,10 @@
 #define OC_AF_HEADERS 0x200  /* messages carry headers the user can set (-H) */
 #define OC_AF_TLS 0x400      /* speaks TLS: -k, --cacert, --cert, --key apply */
 #define OC_AF_AUTH 0x800     /* takes credentials: -u, --password-file */
+#define OC_AF_TOPICS 0x1000  /* publishes to / subscribes to topics: -q, -r, -t and
+			      * --client-id apply */
+#define OC_AF_ONEWAY 0x2000  /* in a relay it subscribes (left) or publishes (right): its
+			      * `client` (request/response) is a command of its own */
 
 /* An adapter option: set as --opt key=value, in the URL query (schemes whose query is not the
  * peer's), or, when cli is set, as the long option --key. */

@@ -21,6 +21,7 @@ extern const struct oc_adapter oc_adapter_http_server;
 extern const struct oc_adapter oc_adapter_sse;
 extern const struct oc_adapter oc_adapter_sse_server;
 extern const struct oc_adapter oc_adapter_ws;
+extern const struct oc_adapter oc_adapter_mqtt;
 
 #define A OC_URL_AUTHORITY
 #define T OC_URL_TOPIC
@@ -57,7 +58,6 @@ const struct oc_scheme oc_schemes[] = {
 	{ "ws-listen", &oc_adapter_ws, NULL, A, L | Q, "WebSocket server: ws-listen://[host]:port" },
 	{ "wss-listen", &oc_adapter_ws, NULL, A, L | Q,
 	  "WebSocket server over TLS: wss-listen://[host]:port --cert --key" },
-	/* Known, not built yet (later work). */
 	{ "sse", &oc_adapter_sse, &oc_adapter_sse_server, A, Q,
 	  "Server-Sent Events: sub sse://host[:port]/path; server: sse://[host]:port[/path]" },
 	{ "sses", &oc_adapter_sse, &oc_adapter_sse_server, A, Q,
@@ -68,8 +68,13 @@ const struct oc_scheme oc_schemes[] = {
 	  "event stream server in relays: sse-listen://[host]:port[/path]" },
 	{ "sses-listen", &oc_adapter_sse_server, NULL, A, L | Q,
 	  "event stream server over TLS in relays: sses-listen://[host]:port --cert --key" },
-	{ "mqtt", NULL, NULL, T, 0, "MQTT" },
-	{ "mqtts", NULL, NULL, T, 0, "MQTT over TLS" },
+	{ "mqtt", &oc_adapter_mqtt, NULL, T, 0,
+	  "MQTT: pub mqtt://host[:port]/topic, sub mqtt://host/filter (# and + literal)" },
+	{ "mqtts", &oc_adapter_mqtt, NULL, T, 0, "MQTT over TLS: mqtts://host[:port]/topic" },
+	{ "mqtt+ws", &oc_adapter_mqtt, NULL, T, 0,
+	  "MQTT over WebSocket: mqtt+ws://host[:port]/topic (--ws-path, /mqtt)" },
+	{ "mqtt+wss", &oc_adapter_mqtt, NULL, T, 0, "MQTT over secure WebSocket: mqtt+wss://host/topic" },
+	/* Known, not built yet (later work). */
 	{ "coap", NULL, NULL, A, Q, "CoAP" },
 	{ "coaps", NULL, NULL, A, Q, "CoAP over DTLS" },
 	{ "grpc", NULL, NULL, A, 0, "gRPC" },
@@ -92,7 +97,8 @@ const struct oc_scheme oc_schemes[] = {
 const struct oc_adapter *const oc_adapters[] = {
 	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_tls, &oc_adapter_udp,  &oc_adapter_fifo,
 	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http,
-	&oc_adapter_http_server, &oc_adapter_sse, &oc_adapter_sse_server, &oc_adapter_ws, NULL,
+	&oc_adapter_http_server, &oc_adapter_sse, &oc_adapter_sse_server, &oc_adapter_ws,
+	&oc_adapter_mqtt, NULL,
 };
 
 const struct oc_scheme *oc_scheme_find(const char *name)

@@ -212,29 +212,6 @@ static char *request_url(struct client *hc, const struct oc_msg *m, const char *
 	return out;
 }
 
-/* -u user[:pass]: the password from -u, --password-file, or OMNICAT_PASSWORD. */
-static int load_password(struct client *hc)
-{
-	const struct oc_cfg *cfg = hc->ep->cfg;
-	if (!cfg->user || strchr(cfg->user, ':'))
-		return 0;
-	if (cfg->password_file) {
-		char *buf;
-		size_t len;
-		int r = oc_read_file(cfg->password_file, &buf, &len);
-		if (r) {
-			oc_ep_seterr(hc->ep, OC_EIO, "cannot read '%s': %s", cfg->password_file,
-				     strerror(-r));
-			return OC_EIO;
-		}
-		hc->password = xstrndup(buf, strcspn(buf, "\r\n"));
-		free(buf);
-	} else if (getenv("OMNICAT_PASSWORD")) {
-		hc->password = xstrdup(getenv("OMNICAT_PASSWORD"));
-	}
-	return 0;
-}
-
 /* --data-urlencode "name=content", "=content", "content", "name@file", "@file". */
 static void urlencode_field(CURL *easy, const char *spec, char **out, size_t *len, size_t *cap)
 {
@@ -1018,8 +995,11 @@ static int http_open(struct oc_ep *ep)
 {
 	struct client *hc = ep->priv;
 	hc->ep = ep;
-	int r = load_password(hc);
-	if (!r)
+	char err[400];
+	int r = oc_cfg_password(ep->cfg, &hc->password, err, sizeof(err));
+	if (r)
+		oc_ep_seterr(ep, r, "%s", err);
+	else
 		r = load_data(hc);
 	const char *keyfile = oc_ep_opt(ep, "hmac-secret-file");
 	if (!r && keyfile) {

@@ -212,21 +212,12 @@ static void exec_done(void *ud, int result, char *out, size_t len, const char *e
 
 static void run_exec(struct hsrv *s, struct hreq *r)
 {
-	char *url = oc_exec_url(s->ep->cfg->exec, s->ep->cfg->exec_shell), err[400];
-	struct oc_cfg cfg = *s->ep->cfg; /* a view: the child gets the run's options, raw */
-	cfg.framing = OC_FRAMING_RAW + 1;
-	cfg.kv = NULL; /* the server's adapter options are not the child's */
-	cfg.nkv = 0;
-	struct oc_ep *ep = NULL;
-	int rc = oc_ep_create(url, &cfg, OC_ROLE_CLIENT, &ep, err, sizeof(err));
-	free(url);
-	if (rc) {
+	char err[400] = "";
+	r->exec = oc_collect_exec(s->ep->cfg, r->msg, EXEC_MAX_OUT, exec_done, r, err, sizeof(err));
+	if (!r->exec && err[0]) {
 		oc_notice("%s", err);
 		answer_text(r, 502, "the command could not run\n");
-		return;
 	}
-	ep->ctx = oc_msg_ref(r->msg);
-	r->exec = oc_collect_start(ep, r->msg, EXEC_MAX_OUT, exec_done, r);
 }
 
 static void reply_timeout_cb(uv_timer_t *t)
