@@ -41,7 +41,9 @@ void cmd_exec_framing(struct oc_cfg *cfg, const char *url, enum oc_role role)
 	 * gives the child the whole body anyway. A message endpoint's messages are lines to
 	 * the child (websocat's default), so the framing stays. */
 	const struct oc_adapter *ad = oc_adapter_of(url, role);
-	bool bytes = !ad || (ad->flags & (OC_AF_STREAM | OC_AF_REQUEST));
+	unsigned f = ad ? ad->flags : 0;
+	/* a request server that speaks in topics (MQTT) has messages, not bodies */
+	bool bytes = !ad || (f & OC_AF_STREAM) || ((f & OC_AF_REQUEST) && !(f & OC_AF_TOPICS));
 	if ((cfg->exec || cfg->exec_shell) && !cfg->framing && bytes)
 		cfg->framing = OC_FRAMING_RAW + 1;
 }

@@ -59,10 +59,11 @@ int oc_data_load(const char *spec, char **out, size_t *len, char *err, size_t er
 	return 0;
 }
 
-int oc_cfg_password(const struct oc_cfg *cfg, char **out, char *err, size_t errlen)
+int oc_cfg_password(const struct oc_cfg *cfg, const char *user, char **out, char *err,
+		    size_t errlen)
 {
 	*out = NULL;
-	if (!cfg->user || strchr(cfg->user, ':'))
+	if (!user || strchr(user, ':'))
 		return 0;
 	if (cfg->password_file) {
 		char *buf;

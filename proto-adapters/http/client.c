@@ -996,7 +996,7 @@ static int http_open(struct oc_ep *ep)
 	struct client *hc = ep->priv;
 	hc->ep = ep;
 	char err[400];
-	int r = oc_cfg_password(ep->cfg, &hc->password, err, sizeof(err));
+	int r = oc_cfg_password(ep->cfg, ep->cfg->user, &hc->password, err, sizeof(err));
 	if (r)
 		oc_ep_seterr(ep, r, "%s", err);
 	else

@@ -407,11 +407,14 @@ static void connect_now(struct mqtt *w)
 		co.onSuccess = on_connect_ok;
 		co.onFailure = on_connect_fail;
 	}
+	const struct oc_url *u = &ep->spec->url;
 	if (cfg->user) {
-		static char user[256];
-		snprintf(user, sizeof(user), "%.*s", (int)strcspn(cfg->user, ":"), cfg->user);
-		co.username = user;
+		snprintf(w->user, sizeof(w->user), "%.*s", (int)strcspn(cfg->user, ":"), cfg->user);
+		co.username = w->user;
 		co.password = strchr(cfg->user, ':') ? strchr(cfg->user, ':') + 1 : w->password;
+	} else if (u->user) {
+		co.username = u->user;
+		co.password = u->password ? u->password : w->password;
 	}
 	const char *wt = oc_ep_opt(ep, "will-topic");
 	if (wt) {
@@ -446,8 +449,8 @@ static void connect_now(struct mqtt *w)
 	}
 }
 
-/* --session keeps paho's record of unfinished messages in files, so an arrival that was
- * acknowledged but not yet written survives a crash: $XDG_STATE_HOME/omnicat/mqtt, else
+/* A subscriber's --session keeps paho's record of unfinished messages in files, so an
+ * arrival that was acknowledged but not yet written survives a crash: $XDG_STATE_HOME/omnicat/mqtt, else
  * ~/.local/state/omnicat/mqtt, else the current directory. */
 static char *store_dir(void)
 {
@@ -512,7 +515,10 @@ static int mqtt_open(struct oc_ep *ep)
 	else
 		snprintf(w->client_id, sizeof(w->client_id), "omnicat-%ld-%u", (long)getpid(), ++seq);
 	w->paused = true;
-	int r = oc_cfg_password(ep->cfg, &w->password, err, sizeof(err));
+	/* -u wins over the URL's user, whose password may be in the URL too */
+	const struct oc_url *u = &ep->spec->url;
+	const char *user = ep->cfg->user ? ep->cfg->user : u->password ? NULL : u->user;
+	int r = oc_cfg_password(ep->cfg, user, &w->password, err, sizeof(err));
 	if (r) {
 		oc_ep_seterr(ep, r, "%s", err);
 		return r;
@@ -522,7 +528,11 @@ static int mqtt_open(struct oc_ep *ep)
 	MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
 	cro.MQTTVersion = w->version;
 	cro.maxBufferedMessages = MAX_BUFFERED;
-	char *dir = w->session ? store_dir() : NULL;
+	/* The file store keeps a subscriber's acknowledged, unwritten arrival over a crash.
+	 * A publisher's in-flight messages survive a broker restart without it (the session
+	 * is in memory); and paho 1.3.11's store, reconnecting with publishes in flight, read
+	 * freed memory under AddressSanitizer now and then. */
+	char *dir = w->session && ep->role == OC_ROLE_SUB ? store_dir() : NULL;
 	r = MQTTAsync_createWithOptions(&w->cli, w->uri, w->client_id,
 					dir ? MQTTCLIENT_PERSISTENCE_DEFAULT : MQTTCLIENT_PERSISTENCE_NONE,
 					dir, &cro);

@@ -49,7 +49,8 @@ struct mqtt {
 	int port;                    /* the broker's */
 	struct oc_tcp_probe *probe;  /* telling why a connect failed, or NULL */
 	char client_id[128];
-	char *password;              /* from -u, --password-file or OMNICAT_PASSWORD */
+	char user[256];              /* -u's user name */
+	char *password;              /* from --password-file or OMNICAT_PASSWORD */
 	int version;                 /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
 	int qos;                     /* -q */
 	int keepalive;               /* seconds */

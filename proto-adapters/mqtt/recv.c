@@ -28,6 +28,7 @@ struct mqtt_rx {
 	bool done;          /* [L] written or given up */
 	bool delivered;     /* [L] written */
 	int qos;
+	int msgid;          /* the packet id (QoS 1 and 2), 0 if none */
 	bool retained;
 	char *topic;
 	char *data;
@@ -161,6 +162,11 @@ static void arrived_on_loop(void *arg)
 	oc_msg_set_str(m, OC_F_TOPIC, r->topic);
 	oc_msg_set_qos(m, r->qos);
 	oc_msg_set_retain(m, r->retained);
+	if (r->msgid) { /* the packet id: its correlation data, if any, replaces it below */
+		char id[16];
+		snprintf(id, sizeof(id), "%d", r->msgid);
+		oc_msg_set_str(m, OC_F_ID, id);
+	}
 	props_to_msg(m, &r->props);
 	oc_trace_bytes(ep->name, "received", m->data, m->len);
 	if (retained_only)
@@ -210,6 +216,7 @@ int mqtt_on_arrived(void *ctx, char *topic, int tlen, MQTTAsync_message *pm)
 	struct mqtt_rx *r = xcalloc(1, sizeof(*r));
 	r->w = w;
 	r->qos = pm->qos;
+	r->msgid = pm->qos ? pm->msgid : 0;
 	r->retained = pm->retained;
 	r->refs = park && pm->qos ? 2 : 1;
 	r->topic = xmemdup(topic, tlen > 0 ? (size_t)tlen : strlen(topic));

@@ -104,6 +104,12 @@ void mqtt_props_from_msg(struct mqtt *w, const struct oc_msg *m, MQTTProperties 
 		p.value.data.len = (int)strlen(ct);
 		MQTTProperties_add(props, &p);
 	}
+	if (m && m->f[OC_F_ID] && w->ep->role == OC_ROLE_PUB) { /* --jsonl "id" */
+		MQTTProperty p = { .identifier = MQTTPROPERTY_CODE_CORRELATION_DATA };
+		p.value.data.data = (char *)m->f[OC_F_ID];
+		p.value.data.len = (int)strlen(m->f[OC_F_ID]);
+		MQTTProperties_add(props, &p);
+	}
 	const char *exp = oc_ep_opt(w->ep, "expiry");
 	if (exp) {
 		MQTTProperty p = { .identifier = MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL };

@@ -64,9 +64,11 @@ note() { echo "# $*" >&2; }
 
 # run_test DESC FUNC [ARGS...]: run FUNC in a subshell with set -e, in a fresh temp dir $T
 # (kept for post-mortems); $S is a short temp dir for unix sockets, removed afterwards.
+# TEST_ONLY=REGEX (while developing) runs only the tests whose description matches.
 run_test() {
 	local desc=$1
 	shift
+	[ -z "${TEST_ONLY:-}" ] || [[ $desc =~ $TEST_ONLY ]] || return 0
 	_n_tests=$((_n_tests + 1))
 	local slug
 	slug=$(printf '%s' "$desc" | tr -c 'A-Za-z0-9' '-' | tr -s '-' | cut -c1-50)
@@ -426,4 +428,48 @@ assert_one_line_error() {
 		fail "'$1' has $n lines, expected one error line"
 	}
 	assert_grep "$1" '^omnicat: '
+}
+
+# ---- MQTT brokers -------------------------------------------------------------------------
+
+# start_mosquitto NAME [CONFIG LINE...]: a mosquitto broker listening on a free 127.0.0.1 port
+# ($MQ_PORT), its configuration in NAME.conf, its log in NAME.err. Anonymous clients are allowed
+# unless a line says otherwise; the lines given come after the first listener's, so they may
+# set its options (password_file, cafile...) or add listeners. It runs as root (`user root`):
+# the files a configuration names live in the test's private directory.
+start_mosquitto() {
+	local name=$1 l
+	shift
+	require_peer mosquitto
+	MQ_PORT=$(free_port)
+	{
+		echo "user root"
+		echo "log_dest stderr"
+		echo "log_type error"
+		echo "log_type warning"
+		echo "log_type notice"
+		echo "log_type information"
+		echo "log_type subscribe"
+		echo "listener $MQ_PORT 127.0.0.1"
+		echo "allow_anonymous true"
+		for l in "$@"; do echo "$l"; done
+	} >"$name.conf"
+	mosquitto_again "$name" "$name"
+}
+
+# mosquitto_again CONF NAME: start mosquitto again with CONF.conf (same ports, same
+# persistence) as background process NAME; wait until every listener listens.
+mosquitto_again() {
+	local p
+	bg "$2" mosquitto -c "$1.conf"
+	for p in $(awk '$1 == "listener" { print $2 }' "$1.conf"); do wait_port "$p"; done
+}
+
+# mq_subscribed NAME CLIENT FILTER [N]: broker NAME's log says CLIENT subscribed to FILTER
+# (N times, for a client that subscribed again).
+_mq_subs() { [ "$(grep -cE -- "$2" "$1")" -ge "$3" ]; }
+mq_subscribed() {
+	local f
+	f=$(printf '%s' "$3" | sed 's/[][\.*^$+?(){}|]/\\&/g')
+	wait_for _mq_subs "$1.err" ": $2 [0-2] $f\$" "${4:-1}"
 }
