@@ -10,7 +10,7 @@
 _omnicat_commands='client server pub sub relay help'
 _omnicat_framings='line raw nul len32 jsonl csv'
 # Built-in schemes, as their URL prefixes.
-_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen://'
+_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen:// mqtt:// mqtts:// mqtt+ws:// mqtt+wss://'
 _omnicat_methods='GET HEAD POST PUT PATCH DELETE OPTIONS'
 
 # Options every command takes (core table, then adapter options: file, fifo, dir).
@@ -26,8 +26,12 @@ _omnicat_opts_poll='--interval --every'
 _omnicat_opts_serve='--status --dir --reply-stdin --reply-timeout --max-size'
 # Adapter options of ws, which every command takes too.
 _omnicat_opts_ws='--text --binary --origin --protocol --ping --no-compress --no-close --close-code --close-reason'
-# Adapter options of the sse server.
+# Adapter options of the sse server (--keepalive: mqtt's too).
 _omnicat_opts_sse='--history --keepalive'
+# Topic options (core table) and the adapter options of mqtt, which every command takes.
+_omnicat_opts_topic='-q --qos -t --topic --client-id'
+_omnicat_opts_mqtt='--mqtt-version --content-type --expiry --session --session-expiry --no-retained --retained-only --ws-path'
+_omnicat_opts_will='--will-topic --will-payload --will-qos --will-retain'
 # Options only some commands take.
 _omnicat_opts_data='-d --data'                # client, pub, server
 _omnicat_opts_exec='--exec --exec-shell'      # client, server
@@ -38,9 +42,10 @@ _omnicat_opts_location='-L --location'        # client, sub, relay
 _omnicat_opts_include='-i --include'          # client, sub
 _omnicat_opts_form='-F --form'                # client, pub
 _omnicat_opts_client='-I --head -G --get --each --parallel' # client
+_omnicat_opts_retain='-r --retain'            # client, pub, relay
 
 # Options that take a value (the next word).
-_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size|--origin|--protocol|--ping|--close-code|--close-reason|--history|--keepalive'
+_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size|--origin|--protocol|--ping|--close-code|--close-reason|--history|--keepalive|-q|--qos|-t|--topic|--client-id|--mqtt-version|--content-type|--expiry|--will-topic|--will-payload|--will-qos|--session|--session-expiry|--ws-path'
 # Of those, the ones whose value is a file name.
 _omnicat_file_valued='-o|--output|-b|--cookie|--password-file|--cacert|--cert|--key|--cookie-jar|--unix-socket|--hmac-secret-file'
 
@@ -125,6 +130,8 @@ _omnicat() {
 			case $prev in
 			--framing) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_framings" -- "$val")) ;;
 			--request) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_methods" -- "$val")) ;;
+			--qos | --will-qos) COMPREPLY=($(compgen -P "$prev=" -W "0 1 2" -- "$val")) ;;
+			--mqtt-version) COMPREPLY=($(compgen -P "$prev=" -W "5 3.1.1" -- "$val")) ;;
 			--keep | --dir) _omnicat_paths "$prev=" "$val" -d ;;
 			--data | --data-binary | --json)
 				[[ $val == @* ]] && _omnicat_paths "$prev=@" "${val#@}"
@@ -146,6 +153,14 @@ _omnicat() {
 		;;
 	-X | --request)
 		COMPREPLY=($(compgen -W "$_omnicat_methods" -- "$cur"))
+		return
+		;;
+	-q | --qos | --will-qos)
+		COMPREPLY=($(compgen -W "0 1 2" -- "$cur"))
+		return
+		;;
+	--mqtt-version)
+		COMPREPLY=($(compgen -W "5 3.1.1" -- "$cur"))
 		return
 		;;
 	--keep | --dir)
@@ -188,19 +203,23 @@ _omnicat() {
 	if [[ $cur == -* ]]; then
 		local opts="$_omnicat_opts_all $_omnicat_opts_body $_omnicat_opts_conn"
 		opts+=" $_omnicat_opts_sign $_omnicat_opts_poll $_omnicat_opts_serve $_omnicat_opts_ws $_omnicat_opts_sse"
+		opts+=" $_omnicat_opts_topic $_omnicat_opts_mqtt $_omnicat_opts_will"
 		case $cmd in
 		client)
 			opts+=" $_omnicat_opts_data $_omnicat_opts_exec $_omnicat_opts_req"
 			opts+=" $_omnicat_opts_method $_omnicat_opts_location $_omnicat_opts_include"
-			opts+=" $_omnicat_opts_form $_omnicat_opts_client"
+			opts+=" $_omnicat_opts_form $_omnicat_opts_client $_omnicat_opts_retain"
 			;;
 		server) opts+=" $_omnicat_opts_data $_omnicat_opts_exec $_omnicat_opts_echo" ;;
 		pub)
 			opts+=" $_omnicat_opts_data $_omnicat_opts_req $_omnicat_opts_method"
-			opts+=" $_omnicat_opts_form"
+			opts+=" $_omnicat_opts_form $_omnicat_opts_retain"
 			;;
 		sub) opts+=" $_omnicat_opts_req $_omnicat_opts_location $_omnicat_opts_include" ;;
-		relay) opts+=" $_omnicat_opts_req $_omnicat_opts_method $_omnicat_opts_location" ;;
+		relay)
+			opts+=" $_omnicat_opts_req $_omnicat_opts_method $_omnicat_opts_location"
+			opts+=" $_omnicat_opts_retain"
+			;;
 		esac
 		# "-" alone is also a URL (stdio) while one is still needed.
 		[[ $cur == - ]] && ((urls < want)) && opts="- $opts"

@@ -49,7 +49,11 @@ function __omnicat_urls
                 sses:// 'Server-Sent Events over TLS' \
                 sse+https:// 'Server-Sent Events over TLS (another spelling of sses)' \
                 sse-listen:// 'event stream server in relays: sse-listen://[host]:port/path' \
-                sses-listen:// 'event stream server over TLS in relays: --cert --key'
+                sses-listen:// 'event stream server over TLS in relays: --cert --key' \
+                mqtt:// 'MQTT: pub mqtt://host[:port]/topic, sub mqtt://host/filter (# and + literal)' \
+                mqtts:// 'MQTT over TLS: mqtts://host[:port]/topic' \
+                mqtt+ws:// 'MQTT over WebSocket: mqtt+ws://host[:port]/topic (--ws-path, /mqtt)' \
+                mqtt+wss:// 'MQTT over secure WebSocket: mqtt+wss://host/topic'
     end
 end
 
@@ -73,7 +77,9 @@ function __omnicat_needs_url
                 -H --header -X --request -F --form -A --user-agent -b --cookie -x --proxy -u --user --password-file \
                 --cacert --cert --key --parallel --data-binary --data-raw --data-urlencode --json --cookie-jar \
                 --resolve --connect-to --unix-socket --retry --hmac-secret-file --hmac-header --interval \
-                --status --dir --reply-timeout --max-size --origin --protocol --ping --close-code --close-reason --history --keepalive
+                --status --dir --reply-timeout --max-size --origin --protocol --ping --close-code --close-reason --history --keepalive \
+                -q --qos -t --topic --client-id --mqtt-version --content-type --expiry --will-topic --will-payload --will-qos \
+                --session --session-expiry --ws-path
                 set skip 1
             case '--*=*' --
             case -
@@ -148,7 +154,7 @@ __omnicat_opt '' --echo '' server 'send each message back to the peer it came fr
 __omnicat_opt '' --opt x '' 'set an adapter option KEY=VALUE, as in a URL query'
 __omnicat_opt -4 --ipv4 '' '' 'resolve names to IPv4 addresses only'
 __omnicat_opt -6 --ipv6 '' '' 'resolve names to IPv6 addresses only'
-__omnicat_opt -H --header x 'client pub sub relay' "add a header (HTTP), 'Name: value'; repeatable"
+__omnicat_opt -H --header x 'client pub sub relay' "add a header (HTTP) or user property (MQTT), 'Name: value'; repeatable"
 __omnicat_opt -X --request x 'client pub relay' 'request method (default GET, or POST with a body)' -a 'GET HEAD POST PUT PATCH DELETE OPTIONS'
 __omnicat_opt -L --location '' 'client sub relay' 'follow redirects'
 __omnicat_opt -i --include '' 'client sub' 'print the status line and headers before the body'
@@ -165,6 +171,10 @@ __omnicat_opt -k --insecure '' '' "do not verify the peer's TLS certificate"
 __omnicat_opt '' --cacert r '' 'verify peers with the CA certificates in FILE (PEM)'
 __omnicat_opt '' --cert r '' "our certificate (PEM): a client's, or a server's"
 __omnicat_opt '' --key r '' 'the private key for --cert (PEM)'
+__omnicat_opt -q --qos x '' 'delivery guarantee: 0 at most once, 1 at least once, 2 exactly once' -a '0 1 2'
+__omnicat_opt -r --retain '' 'client pub relay' "publish as the topic's retained (last-value) message"
+__omnicat_opt -t --topic x '' "topic to publish to (instead of the URL's), or filter to add (repeatable)"
+__omnicat_opt '' --client-id x '' 'client identifier (default: omnicat-PID-N)'
 __omnicat_opt '' --each '' client 'one request per stdin message, answers in input order'
 __omnicat_opt '' --parallel x client 'with --each, up to N requests at once (answers still in order)'
 __omnicat_opt -h --help '' '' 'show help'
@@ -203,4 +213,17 @@ __omnicat_opt '' --no-close '' '' 'ws: keep the connection open when input ends'
 __omnicat_opt '' --close-code x '' 'ws: the close code sent when input ends (1000)'
 __omnicat_opt '' --close-reason x '' 'ws: the close reason sent when input ends'
 __omnicat_opt '' --history x '' 'sse server: keep the last N events for clients that resume (Last-Event-ID)'
-__omnicat_opt '' --keepalive x '' 'sse server: a comment line every S seconds keeps idle streams open (default 15; 0: none)'
+__omnicat_opt '' --keepalive x '' 'sse server: a comment line every S seconds keeps idle streams open (default 15; 0: none); mqtt: keepalive interval (60)'
+# Adapter options (mqtt)
+__omnicat_opt '' --mqtt-version x '' 'mqtt: protocol version, 5 (default) or 3.1.1' -a '5 3.1.1'
+__omnicat_opt '' --content-type x '' 'mqtt: content type of each message (MQTT 5)'
+__omnicat_opt '' --expiry x '' 'mqtt: message expiry interval (MQTT 5)'
+__omnicat_opt '' --will-topic x '' 'mqtt: topic of the will, sent if we vanish'
+__omnicat_opt '' --will-payload x '' 'mqtt: payload of the will'
+__omnicat_opt '' --will-qos x '' 'mqtt: QoS of the will (0)' -a '0 1 2'
+__omnicat_opt '' --will-retain '' '' 'mqtt: the will is retained'
+__omnicat_opt '' --session x '' 'mqtt: persistent session NAME (the client id): what arrives while away comes next time'
+__omnicat_opt '' --session-expiry x '' 'mqtt: how long the broker keeps the session (86400)'
+__omnicat_opt '' --no-retained '' '' 'mqtt: skip retained messages'
+__omnicat_opt '' --retained-only '' '' 'mqtt: print the retained messages, then exit'
+__omnicat_opt '' --ws-path x '' 'mqtt+ws: the WebSocket path (/mqtt)'

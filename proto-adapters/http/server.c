@@ -561,10 +561,13 @@ static void read_cb(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 	}
 }
 
-/* Read while the owner takes requests and the answers are not far behind. */
+/* Read while the owner takes requests and the answers are not far behind. An event server
+ * reads whatever its owner wants: its requests are subscriptions, never messages (and a
+ * one-way relay never resumes the endpoint it only writes to). */
 void hconn_update_reading(struct hconn *c)
 {
-	bool want = !c->srv->paused && !c->read_eof && !c->closing && !c->ending && c->nreqs < 64 &&
+	bool taking = !c->srv->paused || c->srv->mode == REPLY_EVENTS;
+	bool want = taking && !c->read_eof && !c->closing && !c->ending && c->nreqs < 64 &&
 		    c->unsent < WRITE_HIGH;
 	if (want && !c->reading)
 		c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0;

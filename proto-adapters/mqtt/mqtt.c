@@ -10,6 +10,7 @@
 #include "mqtt.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,13 +363,32 @@ static void lost_on_loop(void *arg)
 	pthread_mutex_lock(&w->lock);
 	bool stalled = w->stalled;
 	pthread_mutex_unlock(&w->lock);
-	/* Our own flow control (a sink blocked past the keepalive) is no lost connection: take
-	 * the session up again, --reconnect or not. */
+	/* With --reconnect paho reconnects by itself (see connect_now()); on_reconnected()
+	 * tells. Our own flow control (a sink blocked past the keepalive) is no lost
+	 * connection: take the session up again, --reconnect or not. */
+	if (w->ep->cfg->reconnect) {
+		oc_verbose("'%s': lost the connection to the broker; reconnecting", w->ep->name);
+		return;
+	}
 	if (stalled && !w->retry) {
 		reconnect_later(w, "the connection dropped while output was blocked");
 		return;
 	}
 	mqtt_failed(w, OC_EINCOMPLETE, "lost the connection to the broker");
+}
+
+/* paho reconnected by itself (--reconnect): as after our own connect. It calls this after
+ * every connect, the first included, which on_connect_ok*() report already. */
+static void on_reconnected(void *ctx, char *cause)
+{
+	struct mqtt *w = ctx;
+	if (atomic_fetch_add(&w->nconnected, 1) == 0)
+		return;
+	struct conn_result *r = result_new(w, true);
+	r->receive_max = w->receive_max; /* the CONNACK's is not passed here: as before */
+	oc_handoff_post(w->ho, connected_on_loop, r);
+	if (w->ep->role != OC_ROLE_PUB)
+		mqtt_subscribe(w);
 }
 
 static void on_lost(void *ctx, char *cause)
@@ -389,13 +409,23 @@ static void connect_now(struct mqtt *w)
 	if (mqtt_is_v5(w))
 		co = co5;
 	co.keepAliveInterval = w->keepalive;
+	/* --reconnect after a lost connection is paho's own: reconnecting from outside while its
+	 * threads still settle the old connection's publishes made them read freed memory. */
+	co.automaticReconnect = cfg->reconnect;
+	co.minRetryInterval = 1;
+	co.maxRetryInterval = 5;
 	co.connectTimeout = cfg->connect_timeout > 0 ? (int)(cfg->connect_timeout + 0.999) : 30;
 	co.context = w;
+	/* A publisher's session is ours: what a lost connection interrupted is published again
+	 * (send.c). paho resending a kept session's publishes after a reconnect read freed
+	 * memory (paho 1.3.11 under AddressSanitizer, 2 runs in 5), so a publisher starts
+	 * clean; --session still names its client id. */
+	bool keep = w->session && ep->role != OC_ROLE_PUB;
 	if (mqtt_is_v5(w)) {
-		co.cleanstart = !w->session;
+		co.cleanstart = !keep;
 		co.onSuccess5 = on_connect_ok5;
 		co.onFailure5 = on_connect_fail5;
-		if (w->session) {
+		if (keep) {
 			const char *v = oc_ep_opt(ep, "session-expiry");
 			MQTTProperty p = { .identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL };
 			p.value.integer4 = v ? (unsigned)strtod(v, NULL) : DEFAULT_SESSION_EXPIRY;
@@ -403,7 +433,7 @@ static void connect_now(struct mqtt *w)
 			co.connectProperties = &props;
 		}
 	} else {
-		co.cleansession = !w->session;
+		co.cleansession = !keep;
 		co.onSuccess = on_connect_ok;
 		co.onFailure = on_connect_fail;
 	}
@@ -528,10 +558,8 @@ static int mqtt_open(struct oc_ep *ep)
 	MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
 	cro.MQTTVersion = w->version;
 	cro.maxBufferedMessages = MAX_BUFFERED;
-	/* The file store keeps a subscriber's acknowledged, unwritten arrival over a crash.
-	 * A publisher's in-flight messages survive a broker restart without it (the session
-	 * is in memory); and paho 1.3.11's store, reconnecting with publishes in flight, read
-	 * freed memory under AddressSanitizer now and then. */
+	/* The file store keeps a subscriber's acknowledged, unwritten arrival over a crash; a
+	 * publisher's session is ours (connect_now()). */
 	char *dir = w->session && ep->role == OC_ROLE_SUB ? store_dir() : NULL;
 	r = MQTTAsync_createWithOptions(&w->cli, w->uri, w->client_id,
 					dir ? MQTTCLIENT_PERSISTENCE_DEFAULT : MQTTCLIENT_PERSISTENCE_NONE,
@@ -545,6 +573,7 @@ static int mqtt_open(struct oc_ep *ep)
 	clients++;
 	w->ho = oc_handoff_new();
 	MQTTAsync_setCallbacks(w->cli, w, on_lost, mqtt_on_arrived, NULL);
+	MQTTAsync_setConnected(w->cli, w, on_reconnected);
 	connect_now(w);
 	return 0;
 }

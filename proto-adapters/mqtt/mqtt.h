@@ -63,6 +63,7 @@ struct mqtt {
 	bool subscribed;             /* SUBACK seen (sub, rr) */
 	int nfilters;                /* in the last SUBSCRIBE */
 	int receive_max;             /* the broker's Receive Maximum (MQTT 5), 0 if none */
+	_Atomic unsigned nconnected; /* connects paho reported (on_reconnected()) */
 	bool ready_sent;             /* oc_ep_ready() fired */
 	bool shut;                   /* no more writes: flush, then flushed */
 	bool flushed;                /* oc_ep_flushed() fired */
@@ -76,14 +77,17 @@ struct mqtt {
 	/* publishing (send.c) */
 	struct oc_msg **q;           /* written, not yet handed to paho: a ring */
 	unsigned qhead, qlen, qcap;
-	struct mqtt_send *inflight;  /* handed to paho, not yet completed: a list */
+	struct mqtt_send *inflight;  /* handed to paho, not yet completed, in order */
+	struct mqtt_send *inflight_tail;
 	unsigned ninflight;
+	unsigned uncovered;          /* QoS 0 publishes since the last with a callback */
 
-	/* arrivals (recv.c); lock and cond guard the fields marked [L] */
+	/* arrivals (recv.c); lock and cond guard the fields marked [L] and the waits */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;         /* an arrival was written, or stop */
-	unsigned outstanding;        /* [L] arrivals posted, not yet written */
-	bool stop;                   /* [L] callbacks give up waiting (closing) */
+	_Atomic unsigned outstanding;/* arrivals posted, not yet written */
+	_Atomic unsigned waiting;    /* callbacks waiting for the window to move */
+	_Atomic bool stop;           /* callbacks give up waiting (closing) */
 	bool stalled;                /* [L] a callback waited past the keepalive */
 	struct oc_msg **held;        /* arrived while paused: a ring */
 	unsigned hhead, hlen, hcap;

@@ -8,6 +8,7 @@
 #include "mqtt.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,43 +21,61 @@
 #define RX_WINDOW 1024         /* QoS 0 arrivals not yet written, at most */
 #define RETAINED_QUIET_MS 500  /* --retained-only: the retained ones came this long ago */
 
-/* An arrival on its way from paho's thread to the loop. Its owners: the loop until the
- * message is written, and, at QoS 1 and 2, the waiting callback. */
+/* An arrival on its way from paho's thread to the loop, in one block with its topic and
+ * payload (one allocation per message: paho's thread allocates, the loop frees). Its
+ * owners: the loop until the message is written and, when the callback waits for that
+ * (parked), the callback too; then refs, done and delivered are under w->lock. */
 struct mqtt_rx {
 	struct mqtt *w;
-	int refs;           /* [L] */
-	bool done;          /* [L] written or given up */
-	bool delivered;     /* [L] written */
+	bool parked;        /* the callback waits for it (set before it is posted) */
+	int refs;           /* 2 while parked, else 1 */
+	bool done;          /* written or given up */
+	bool delivered;     /* written */
 	int qos;
 	int msgid;          /* the packet id (QoS 1 and 2), 0 if none */
 	bool retained;
-	char *topic;
-	char *data;
-	size_t len;
+	bool has_props;
 	MQTTProperties props;
+	size_t len;         /* payload bytes at data */
+	char *data;         /* into the block, after the topic */
+	char topic[];
 };
 
-static void rx_unref_locked(struct mqtt_rx *r)
+static void rx_free(struct mqtt_rx *r)
 {
-	if (--r->refs)
-		return;
-	free(r->topic);
-	free(r->data);
-	MQTTProperties_free(&r->props);
+	if (r->has_props)
+		MQTTProperties_free(&r->props);
 	free(r);
 }
 
-/* The message is written (or will never be): wake its callback. */
+/* The window of unwritten QoS 0 arrivals has room again: wake a callback waiting for it. */
+static void window_moved(struct mqtt *w)
+{
+	unsigned left = atomic_fetch_sub(&w->outstanding, 1) - 1;
+	if (atomic_load(&w->waiting) && left <= RX_WINDOW) {
+		pthread_mutex_lock(&w->lock);
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+/* The message is written (or will never be): release it, and wake a parked callback. */
 static void rx_finish(struct mqtt_rx *r, bool delivered)
 {
 	struct mqtt *w = r->w;
+	if (!r->parked) { /* the loop's alone: nobody waits for this one */
+		rx_free(r);
+		window_moved(w);
+		return;
+	}
 	pthread_mutex_lock(&w->lock);
 	r->done = true;
 	r->delivered = delivered;
-	w->outstanding--;
+	if (--r->refs == 0)
+		rx_free(r);
 	pthread_cond_broadcast(&w->cond);
-	rx_unref_locked(r);
 	pthread_mutex_unlock(&w->lock);
+	window_moved(w);
 }
 
 static void rx_written(struct oc_msg *m, void *arg)
@@ -157,8 +176,7 @@ static void arrived_on_loop(void *arg)
 		return;
 	}
 	struct oc_msg *m = oc_msg_new();
-	oc_msg_take_payload(m, r->data, r->len);
-	r->data = NULL;
+	oc_msg_set_payload_copy(m, r->data, r->len);
 	oc_msg_set_str(m, OC_F_TOPIC, r->topic);
 	oc_msg_set_qos(m, r->qos);
 	oc_msg_set_retain(m, r->retained);
@@ -167,7 +185,8 @@ static void arrived_on_loop(void *arg)
 		snprintf(id, sizeof(id), "%d", r->msgid);
 		oc_msg_set_str(m, OC_F_ID, id);
 	}
-	props_to_msg(m, &r->props);
+	if (r->has_props)
+		props_to_msg(m, &r->props);
 	oc_trace_bytes(ep->name, "received", m->data, m->len);
 	if (retained_only)
 		retained_quiet_restart(w);
@@ -181,7 +200,7 @@ static void arrived_on_loop(void *arg)
 	m->on_done = rx_written;
 	m->done_arg = r;
 	if (ep->role == OC_ROLE_SERVER) {
-		mqtt_rr_arrived(w, m, &r->props);
+		mqtt_rr_arrived(w, m, r->has_props ? &r->props : NULL);
 		return;
 	}
 	if (w->paused || w->hlen)
@@ -205,42 +224,50 @@ int mqtt_on_arrived(void *ctx, char *topic, int tlen, MQTTAsync_message *pm)
 {
 	struct mqtt *w = ctx;
 	bool park = mqtt_may_park(w);
-	pthread_mutex_lock(&w->lock);
-	if (w->stop) {
-		pthread_mutex_unlock(&w->lock);
+	if (atomic_load(&w->stop))
 		return 0; /* closing: paho keeps it */
-	}
-	w->outstanding++;
-	pthread_mutex_unlock(&w->lock);
-
-	struct mqtt_rx *r = xcalloc(1, sizeof(*r));
+	size_t tl = tlen > 0 ? (size_t)tlen : strlen(topic), len = (size_t)pm->payloadlen;
+	struct mqtt_rx *r = xmalloc(sizeof(*r) + tl + 1 + len);
+	memset(r, 0, sizeof(*r));
 	r->w = w;
 	r->qos = pm->qos;
 	r->msgid = pm->qos ? pm->msgid : 0;
 	r->retained = pm->retained;
-	r->refs = park && pm->qos ? 2 : 1;
-	r->topic = xmemdup(topic, tlen > 0 ? (size_t)tlen : strlen(topic));
-	r->data = xmemdup(pm->payload, (size_t)pm->payloadlen);
-	r->len = (size_t)pm->payloadlen;
-	r->props = MQTTProperties_copy(&pm->properties);
+	r->parked = park && pm->qos;
+	r->refs = r->parked ? 2 : 1;
+	memcpy(r->topic, topic, tl);
+	r->topic[tl] = 0;
+	r->data = r->topic + tl + 1;
+	memcpy(r->data, pm->payload, len);
+	r->len = len;
+	if (pm->properties.count) {
+		r->has_props = true;
+		r->props = MQTTProperties_copy(&pm->properties);
+	}
+	atomic_fetch_add(&w->outstanding, 1);
 	oc_handoff_post(w->ho, arrived_on_loop, r);
 
 	bool ok = true;
-	pthread_mutex_lock(&w->lock);
-	if (park && pm->qos) {
+	if (r->parked) {
 		int waited = 0;
-		while (!r->done && !w->stop) {
+		pthread_mutex_lock(&w->lock);
+		while (!r->done && !atomic_load(&w->stop)) {
 			wait_a_second(w);
 			if (++waited > w->keepalive)
 				w->stalled = true; /* the broker will drop us: see lost_on_loop() */
 		}
 		ok = r->done && r->delivered;
-		rx_unref_locked(r);
-	} else if (park) {
-		while (w->outstanding > RX_WINDOW && !w->stop)
+		if (--r->refs == 0)
+			rx_free(r);
+		pthread_mutex_unlock(&w->lock);
+	} else if (park && atomic_load(&w->outstanding) > RX_WINDOW) {
+		pthread_mutex_lock(&w->lock);
+		atomic_fetch_add(&w->waiting, 1);
+		while (atomic_load(&w->outstanding) > RX_WINDOW && !atomic_load(&w->stop))
 			pthread_cond_wait(&w->cond, &w->lock);
+		atomic_fetch_sub(&w->waiting, 1);
+		pthread_mutex_unlock(&w->lock);
 	}
-	pthread_mutex_unlock(&w->lock);
 	if (!ok)
 		return 0; /* not written: paho keeps it (and its file, with --session) */
 	MQTTAsync_freeMessage(&pm);
@@ -251,7 +278,7 @@ int mqtt_on_arrived(void *ctx, char *topic, int tlen, MQTTAsync_message *pm)
 void mqtt_recv_stop(struct mqtt *w)
 {
 	pthread_mutex_lock(&w->lock);
-	w->stop = true;
+	atomic_store(&w->stop, true);
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }

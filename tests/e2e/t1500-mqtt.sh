@@ -525,4 +525,39 @@ t_errors() {
 }
 run_test "errors: refused 6, bad URL and options 2, garbage 9, CONNACK refusals 8/10, -m 11, lost 13" t_errors
 
+# relays: a topic tree to browsers (sse-listen, read by curl -N) and to a TCP peer, and an
+# HTTP webhook into a topic; the topic and user properties travel in the envelope
+t_relays() {
+	mq
+	require_peer curl socat
+	local sp tp hp
+	sp=$(free_port)
+	# (an option after a URL is that endpoint's)
+	bg sse oc relay "$U/sens/#" --client-id relay-sse "sse-listen://127.0.0.1:$sp/events"
+	mq_subscribed mq relay-sse 'sens/#'
+	wait_port "$sp"
+	bg browser curl -sN "http://127.0.0.1:$sp/events"
+	# the event server has its subscriber once curl's GET went through; publish until seen
+	wait_for sh -c "mosquitto_pub -p $MQ_PORT -t sens/a -m 21.5 && grep -q '^data: 21.5' browser.out"
+	assert_grep browser.out '^event: sens/a$'
+	tp=$(free_port)
+	bg sink socat -u "TCP-LISTEN:$tp,bind=127.0.0.1" -
+	wait_port "$tp"
+	bg tcp oc relay "$U/line/#" --client-id relay-tcp "tcp://127.0.0.1:$tp"
+	mq_subscribed mq relay-tcp 'line/#'
+	mosquitto_pub -p "$MQ_PORT" -t line/x -m one -q 1
+	mosquitto_pub -p "$MQ_PORT" -t line/y -m two -q 1
+	wait_line sink.out '^two$'
+	assert_content sink.out $'one\ntwo\n'
+	hp=$(free_port)
+	msub hook hook-sub -V 5 -F '%t|%P|%p' -t 'hook/#'
+	bg web oc relay "http-listen://127.0.0.1:$hp" "$U/hook/in"
+	wait_port "$hp"
+	curl -s -o /dev/null -w '%{http_code}\n' -H 'X-Unit: C' --data 'payload!' "http://127.0.0.1:$hp/x" >code
+	assert_content code $'202\n'
+	wait_line hook.out 'payload!$'
+	assert_grep hook.out '^hook/in|.*X-Unit:C.*|payload!$'
+}
+run_test "relays: a topic tree to sse-listen (curl -N) and to tcp, an HTTP webhook into a topic" t_relays
+
 done_testing
