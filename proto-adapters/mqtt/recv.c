@@ -244,11 +244,12 @@ int mqtt_on_arrived(void *ctx, char *topic, int tlen, MQTTAsync_message *pm)
 		r->has_props = true;
 		r->props = MQTTProperties_copy(&pm->properties);
 	}
+	bool parked = r->parked; /* an r that is not parked is the loop's once posted */
 	atomic_fetch_add(&w->outstanding, 1);
 	oc_handoff_post(w->ho, arrived_on_loop, r);
 
 	bool ok = true;
-	if (r->parked) {
+	if (parked) {
 		int waited = 0;
 		pthread_mutex_lock(&w->lock);
 		while (!r->done && !atomic_load(&w->stop)) {
