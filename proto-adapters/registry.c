@@ -22,6 +22,7 @@ extern const struct oc_adapter oc_adapter_sse;
 extern const struct oc_adapter oc_adapter_sse_server;
 extern const struct oc_adapter oc_adapter_ws;
 extern const struct oc_adapter oc_adapter_mqtt;
+extern const struct oc_adapter oc_adapter_coap;
 
 #define A OC_URL_AUTHORITY
 #define T OC_URL_TOPIC
@@ -74,9 +75,12 @@ const struct oc_scheme oc_schemes[] = {
 	{ "mqtt+ws", &oc_adapter_mqtt, NULL, T, 0,
 	  "MQTT over WebSocket: mqtt+ws://host[:port]/topic (--ws-path, /mqtt)" },
 	{ "mqtt+wss", &oc_adapter_mqtt, NULL, T, 0, "MQTT over secure WebSocket: mqtt+wss://host/topic" },
+	{ "coap", &oc_adapter_coap, NULL, A, Q,
+	  "CoAP: client coap://host[:port]/path?query, pub (PUT), sub (Observe)" },
+	{ "coap+tcp", &oc_adapter_coap, NULL, A, Q, "CoAP over TCP: coap+tcp://host[:port]/path" },
 	/* Known, not built yet (later work). */
-	{ "coap", NULL, NULL, A, Q, "CoAP" },
 	{ "coaps", NULL, NULL, A, Q, "CoAP over DTLS" },
+	{ "coaps+tcp", NULL, NULL, A, Q, "CoAP over TLS" },
 	{ "grpc", NULL, NULL, A, 0, "gRPC" },
 	{ "grpcs", NULL, NULL, A, 0, "gRPC over TLS" },
 	{ "graphql", NULL, NULL, A, Q, "GraphQL over HTTP" },
@@ -98,7 +102,7 @@ const struct oc_adapter *const oc_adapters[] = {
 	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_tls, &oc_adapter_udp,  &oc_adapter_fifo,
 	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http,
 	&oc_adapter_http_server, &oc_adapter_sse, &oc_adapter_sse_server, &oc_adapter_ws,
-	&oc_adapter_mqtt, NULL,
+	&oc_adapter_mqtt, &oc_adapter_coap, NULL,
 };
 
 const struct oc_scheme *oc_scheme_find(const char *name)

@@ -1,0 +1,716 @@
+/* proto-adapters/coap/coap.c — CoAP client, publisher and observer on libcoap 4.3.
+ *
+ *   client coap://host[:port]/path?query   each message written is one request (GET unless
+ *                                          -X; the message is its payload), its response one
+ *                                          message (status, options as headers, payload)
+ *   pub coap://host/path                   PUT (or -X POST) each message
+ *   sub coap://host/path                   Observe (RFC 7641): each notification a message
+ *
+ * coap+tcp:// runs over TCP (RFC 8323). libcoap does the retransmissions, the block-wise
+ * transfers (RFC 7959: whole bodies both ways) and the Observe bookkeeping.
+ *
+ * Names here start with ocoap_: coap_ is libcoap's.
+ *
+ * The loop. libcoap here is built with epoll: its context has one fd to poll (uv_poll) and
+ * coap_io_process(ctx, COAP_IO_NO_WAIT) does what is ready; coap_io_prepare_epoll() says
+ * when the next retransmission or timeout is due, which arms a uv_timer. No thread, no
+ * busy loop. Requests go one at a time, in the order written, so answers come back in
+ * order (--each). */
+#include <coap3/coap.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+#include "data.h"
+#include "defer.h"
+#include "err.h"
+#include "log.h"
+#include "net.h"
+#include "xalloc.h"
+
+static const struct oc_adopt ocoap_opts[] = {
+	{ "content-format", OC_ARG_STR, "F", "coap: Content-Format of the payload (json, text, cbor, N)",
+	  true },
+	{ "accept", OC_ARG_STR, "F", "coap: the Content-Format wanted back", true },
+	{ "non", OC_ARG_FLAG, NULL, "coap: non-confirmable requests", true },
+	{ "block-size", OC_ARG_COUNT, "N", "coap: block-wise transfer in blocks of N bytes (16..1024)",
+	  true },
+	{ "token", OC_ARG_STR, "HEX", "coap: the request token", true },
+	{ "ack-timeout", OC_ARG_SECS, "S", "coap: first retransmission after S seconds (2)", true },
+	{ "max-retransmit", OC_ARG_STR, "N", "coap: retransmissions before giving up (4)", true },
+	{ 0 },
+};
+
+/* Content-Format names (RFC 7252 §12.3 and the IANA registry's common ones). */
+static const struct {
+	const char *name;
+	unsigned num;
+} formats[] = {
+	{ "text", 0 }, { "text/plain", 0 }, { "link-format", 40 }, { "application/link-format", 40 },
+	{ "xml", 41 }, { "application/xml", 41 }, { "octet-stream", 42 },
+	{ "application/octet-stream", 42 }, { "exi", 47 }, { "json", 50 },
+	{ "application/json", 50 }, { "cbor", 60 }, { "application/cbor", 60 },
+	{ "senml+json", 110 }, { "senml+cbor", 112 },
+};
+
+struct ocoap {
+	struct oc_ep *ep;
+	coap_context_t *ctx;
+	coap_session_t *session;
+	struct oc_resolve res;
+	uv_poll_t *poll;
+	uv_timer_t *timer;
+	coap_pdu_code_t method;
+	int format, accept;          /* Content-Format numbers, -1 if not set */
+	bool tcp;
+	bool ready, shut, closing, paused, ended;
+
+	struct oc_msg **q;           /* requests written, not yet sent: a ring */
+	unsigned qhead, qlen, qcap;
+	struct oc_msg *cur;          /* the request waiting for its answer, or NULL */
+	uint8_t token[8];            /* its token (and the observation's) */
+	size_t token_len;
+	unsigned long next_token;
+	struct oc_msg **held;        /* notifications while paused: a ring */
+	unsigned hhead, hlen, hcap;
+	struct oc_defer finish;      /* the teardown, outside libcoap's callbacks */
+};
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static int format_of(const char *v)
+{
+	if (!v)
+		return -1;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*v && !*end && n >= 0 && n <= 65535)
+		return (int)n;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcasecmp(formats[i].name, v))
+			return (int)formats[i].num;
+	return -2;
+}
+
+static const char *format_name(unsigned n)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i].num == n && strchr(formats[i].name, '/'))
+			return formats[i].name;
+	return NULL;
+}
+
+static void ring_push(struct oc_msg ***q, unsigned *head, unsigned *len, unsigned *cap,
+		      struct oc_msg *m)
+{
+	if (*len == *cap) {
+		unsigned ncap = *cap ? *cap * 2 : 16;
+		struct oc_msg **n = xmalloc(ncap * sizeof(*n));
+		for (unsigned i = 0; i < *len; i++)
+			n[i] = (*q)[(*head + i) % *cap];
+		free(*q);
+		*q = n;
+		*head = 0;
+		*cap = ncap;
+	}
+	(*q)[(*head + (*len)++) % *cap] = m;
+}
+
+static struct oc_msg *ring_pop(struct oc_msg **q, unsigned *head, unsigned *len, unsigned cap)
+{
+	struct oc_msg *m = q[*head];
+	*head = (*head + 1) % cap;
+	(*len)--;
+	return m;
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+static void timer_cb(uv_timer_t *t);
+
+/* After any work: when libcoap wants to run next (a retransmission, a timeout). */
+static void arm_timer(struct ocoap *c)
+{
+	if (!c->ctx || !c->timer)
+		return;
+	coap_tick_t now;
+	coap_ticks(&now);
+	unsigned ms = coap_io_prepare_epoll(c->ctx, now);
+	if (ms)
+		uv_timer_start(c->timer, timer_cb, ms, 0);
+	else
+		uv_timer_stop(c->timer);
+}
+
+static void run_io(struct ocoap *c)
+{
+	coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+	arm_timer(c);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	run_io(t->data);
+}
+
+static void poll_cb(uv_poll_t *p, int status, int events)
+{
+	run_io(p->data);
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static void send_next(struct ocoap *c);
+
+/* The URL's path and query, and the options given, into a list for a PDU. */
+static void add_options(struct ocoap *c, coap_optlist_t **opts, bool observe)
+{
+	const struct oc_url *u = &c->ep->spec->url;
+	unsigned char buf[1024], *b;
+	size_t len;
+	int n;
+	uint8_t var[4];
+	if (u->path && u->path[1]) {
+		len = sizeof(buf);
+		b = buf;
+		n = coap_split_path((const uint8_t *)u->path + 1, strlen(u->path) - 1, b, &len);
+		for (; n-- > 0; b += coap_opt_size(b))
+			coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_URI_PATH,
+								   coap_opt_length(b), coap_opt_value(b)));
+	}
+	if (u->query && *u->query) {
+		len = sizeof(buf);
+		b = buf;
+		n = coap_split_query((const uint8_t *)u->query, strlen(u->query), b, &len);
+		for (; n-- > 0; b += coap_opt_size(b))
+			coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_URI_QUERY,
+								   coap_opt_length(b), coap_opt_value(b)));
+	}
+	if (observe)
+		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_OBSERVE,
+							   coap_encode_var_safe(var, sizeof(var), COAP_OBSERVE_ESTABLISH),
+							   var));
+	if (c->format >= 0 && c->method != COAP_REQUEST_CODE_GET && c->method != COAP_REQUEST_CODE_DELETE)
+		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_CONTENT_FORMAT,
+							   coap_encode_var_safe(var, sizeof(var), (unsigned)c->format), var));
+	if (c->accept >= 0)
+		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_ACCEPT,
+							   coap_encode_var_safe(var, sizeof(var), (unsigned)c->accept), var));
+	const char *bs = oc_ep_opt(c->ep, "block-size");
+	if (bs) {
+		/* SZX: 16 << szx bytes; asking for Block2 sets the size of the answer's blocks */
+		unsigned want = (unsigned)strtoul(bs, NULL, 10), szx = 0;
+		while (szx < 6 && (16u << (szx + 1)) <= want)
+			szx++;
+		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_BLOCK2,
+							   coap_encode_var_safe(var, sizeof(var), szx), var));
+	}
+}
+
+/* -H 'NAME: value': a registered option by name or number; text, decimal or 0x hex. */
+static int add_header_options(struct ocoap *c, coap_optlist_t **opts)
+{
+	static const struct {
+		const char *name;
+		unsigned num;
+		char kind; /* s string, u uint, o opaque */
+	} known[] = {
+		{ "If-Match", 1, 'o' }, { "Uri-Host", 3, 's' }, { "ETag", 4, 'o' },
+		{ "If-None-Match", 5, 'o' }, { "Uri-Port", 7, 'u' }, { "Location-Path", 8, 's' },
+		{ "Max-Age", 14, 'u' }, { "Location-Query", 20, 's' }, { "Size2", 28, 'u' },
+		{ "Proxy-Uri", 35, 's' }, { "Proxy-Scheme", 39, 's' }, { "Size1", 60, 'u' },
+	};
+	size_t i = 0;
+	const char *h;
+	while ((h = oc_cfg_next(c->ep->cfg, "header", &i))) {
+		const char *colon = strchr(h, ':');
+		if (!colon)
+			continue;
+		const char *v = colon + 1;
+		while (*v == ' ')
+			v++;
+		size_t nl = (size_t)(colon - h);
+		unsigned num = 0;
+		char kind = 's';
+		char *end;
+		unsigned long n = strtoul(h, &end, 10);
+		if (end == colon) {
+			num = (unsigned)n;
+		} else {
+			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+				if (strlen(known[k].name) == nl && !strncasecmp(known[k].name, h, nl))
+					num = known[k].num, kind = known[k].kind;
+		}
+		if (!num) {
+			oc_ep_seterr(c->ep, OC_EUSAGE, "'%.*s' is not a CoAP option name or number",
+				     (int)nl, h);
+			return OC_EUSAGE;
+		}
+		uint8_t buf[512];
+		size_t len = 0;
+		if (!strncmp(v, "0x", 2) || kind == 'o') {
+			const char *x = !strncmp(v, "0x", 2) ? v + 2 : v;
+			for (; x[0] && x[1] && len < sizeof(buf); x += 2) {
+				unsigned byte;
+				if (sscanf(x, "%2x", &byte) != 1)
+					break;
+				buf[len++] = (uint8_t)byte;
+			}
+		} else if (kind == 'u') {
+			len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)strtoul(v, NULL, 10));
+		} else {
+			len = strlen(v) < sizeof(buf) ? strlen(v) : sizeof(buf);
+			memcpy(buf, v, len);
+		}
+		coap_insert_optlist(opts, coap_new_optlist((uint16_t)num, len, buf));
+	}
+	return 0;
+}
+
+static void new_token(struct ocoap *c)
+{
+	const char *t = oc_ep_opt(c->ep, "token");
+	c->token_len = 0;
+	if (t) {
+		for (; t[0] && t[1] && c->token_len < sizeof(c->token); t += 2) {
+			unsigned byte;
+			if (sscanf(t, "%2x", &byte) != 1)
+				break;
+			c->token[c->token_len++] = (uint8_t)byte;
+		}
+		return;
+	}
+	unsigned long n = ++c->next_token;
+	do
+		c->token[c->token_len++] = (uint8_t)n;
+	while ((n >>= 8) && c->token_len < sizeof(c->token));
+}
+
+/* Send m (or, for an observer, the registration) as one request. */
+static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
+{
+	bool non = oc_ep_opt_flag(c->ep, "non") && !c->tcp;
+	coap_pdu_t *pdu = coap_pdu_init(non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, c->method,
+					coap_new_message_id(c->session),
+					coap_session_max_pdu_size(c->session));
+	if (!pdu)
+		return OC_EFAIL;
+	new_token(c);
+	coap_add_token(pdu, c->token_len, c->token);
+	coap_optlist_t *opts = NULL;
+	add_options(c, &opts, observe);
+	int r = add_header_options(c, &opts);
+	if (r) {
+		coap_delete_optlist(opts);
+		coap_delete_pdu(pdu);
+		return r;
+	}
+	coap_add_optlist_pdu(pdu, &opts);
+	coap_delete_optlist(opts);
+	if (m && m->len) {
+		/* libcoap keeps the data until sent: the message holds it, released with it */
+		coap_add_data_large_request(c->session, pdu, m->len, (const uint8_t *)m->data,
+					    NULL, NULL);
+	}
+	oc_verbose("'%s': %s request%s, %zu bytes", c->ep->name, observe ? "Observe" : "sent",
+		   non ? " (non-confirmable)" : "", m ? m->len : 0);
+	if (coap_send(c->session, pdu) == COAP_INVALID_MID)
+		return OC_EFAIL;
+	arm_timer(c);
+	return 0;
+}
+
+static void send_next(struct ocoap *c)
+{
+	while (!c->cur && c->qlen && c->session && !c->closing && !c->ended) {
+		c->cur = ring_pop(c->q, &c->qhead, &c->qlen, c->qcap);
+		int r = send_request(c, c->cur, false);
+		if (r) {
+			oc_ep_dropped(c->ep, c->cur);
+			c->cur = NULL;
+			c->ended = true;
+			oc_ep_fail(c->ep, r, "'%s': cannot send the request", c->ep->name);
+			return;
+		}
+	}
+	if (c->shut && !c->cur && !c->qlen && !c->ended) {
+		c->ended = true;
+		oc_ep_flushed(c->ep);
+		if (c->ep->role == OC_ROLE_CLIENT)
+			oc_ep_eof(c->ep);
+	}
+}
+
+/* ---- answers ------------------------------------------------------------------------------- */
+
+/* A response or notification as a message: payload, status (2.05 → 205), options. */
+static struct oc_msg *answer_msg(const coap_pdu_t *pdu)
+{
+	struct oc_msg *m = oc_msg_new();
+	size_t len = 0, off, total;
+	const uint8_t *data = NULL;
+	if (coap_get_data_large(pdu, &len, &data, &off, &total))
+		oc_msg_set_payload_copy(m, data, len);
+	coap_pdu_code_t code = coap_pdu_get_code(pdu);
+	oc_msg_set_status(m, (int)COAP_RESPONSE_CLASS(code) * 100 + (code & 0x1f));
+	coap_opt_iterator_t it;
+	coap_opt_t *o;
+	coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+	while ((o = coap_option_next(&it))) {
+		char name[16], value[64];
+		unsigned v = coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o));
+		if (it.number == COAP_OPTION_CONTENT_FORMAT) {
+			const char *fn = format_name(v);
+			snprintf(value, sizeof(value), "%u", v);
+			oc_msg_set_str(m, OC_F_CONTENT_TYPE, fn ? fn : value);
+			continue;
+		}
+		snprintf(name, sizeof(name), "%u", it.number);
+		const char *label = it.number == COAP_OPTION_OBSERVE ? "Observe"
+				    : it.number == COAP_OPTION_MAXAGE ? "Max-Age"
+				    : it.number == COAP_OPTION_ETAG ? "ETag"
+				    : it.number == COAP_OPTION_BLOCK2 ? "Block2"
+				    : it.number == COAP_OPTION_SIZE2 ? "Size2"
+				    : it.number == COAP_OPTION_LOCATION_PATH ? "Location-Path" : name;
+		snprintf(value, sizeof(value), "%u", v);
+		oc_msg_add_header(m, label, strlen(label), value, strlen(value));
+	}
+	return m;
+}
+
+static void deliver(struct ocoap *c, struct oc_msg *m)
+{
+	if (c->paused || c->hlen)
+		ring_push(&c->held, &c->hhead, &c->hlen, &c->hcap, m);
+	else
+		oc_ep_emit(c->ep, m);
+}
+
+static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
+				   const coap_pdu_t *received, const coap_mid_t mid)
+{
+	struct ocoap *c = coap_session_get_app_data(session);
+	coap_bin_const_t tok = coap_pdu_get_token(received);
+	if (!c || c->closing || tok.length != c->token_len || memcmp(tok.s, c->token, tok.length))
+		return COAP_RESPONSE_FAIL; /* not ours (an old observation): RST */
+	coap_pdu_code_t code = coap_pdu_get_code(received);
+	struct oc_msg *m = answer_msg(received);
+	oc_verbose("'%s': %d.%02d, %zu bytes", c->ep->name, COAP_RESPONSE_CLASS(code), code & 0x1f,
+		   m->len);
+	if (c->ep->role == OC_ROLE_SUB) {
+		if (COAP_RESPONSE_CLASS(code) != 2 && !c->ended) {
+			c->ended = true;
+			int err = code == COAP_RESPONSE_CODE(401) || code == COAP_RESPONSE_CODE(403)
+					  ? OC_EAUTH : OC_EPEER;
+			oc_ep_fail(c->ep, err, "'%s': the server answered %d.%02d %.*s", c->ep->name,
+				   COAP_RESPONSE_CLASS(code), code & 0x1f, (int)m->len, m->data);
+			oc_msg_unref(m);
+			return COAP_RESPONSE_OK;
+		}
+		deliver(c, m);
+		return COAP_RESPONSE_OK;
+	}
+	struct oc_msg *req = c->cur;
+	c->cur = NULL;
+	if (req && req->f[OC_F_ID])
+		oc_msg_set_str(m, OC_F_ID, req->f[OC_F_ID]);
+	if (req)
+		oc_ep_sent(c->ep, req);
+	/* An empty answer (2.04 Changed) prints nothing, as curl prints nothing for an empty
+	 * body; with --jsonl or --format it is still a message. */
+	bool plain_empty = !m->len && c->ep->cfg->body_bytes;
+	if (c->ep->role == OC_ROLE_CLIENT && !plain_empty)
+		deliver(c, m);
+	else
+		oc_msg_unref(m);
+	/* -f: a 4.xx or 5.xx answer, its diagnostic printed, is a failure (DESIGN §5) */
+	if (c->ep->cfg->fail && COAP_RESPONSE_CLASS(code) >= 4 && !c->ended) {
+		bool auth = code == COAP_RESPONSE_CODE(401) || code == COAP_RESPONSE_CODE(403);
+		c->ended = true;
+		oc_ep_fail(c->ep, auth ? OC_EAUTH : OC_EPEER, "'%s' answered %d.%02d", c->ep->name,
+			   COAP_RESPONSE_CLASS(code), code & 0x1f);
+		return COAP_RESPONSE_OK;
+	}
+	send_next(c);
+	return COAP_RESPONSE_OK;
+}
+
+static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
+		    const coap_nack_reason_t reason, const coap_mid_t mid)
+{
+	struct ocoap *c = coap_session_get_app_data(session);
+	if (!c || c->closing || c->ended)
+		return;
+	c->ended = true;
+	switch (reason) {
+	case COAP_NACK_TOO_MANY_RETRIES:
+		oc_ep_fail(c->ep, OC_ETIMEOUT, "'%s': no answer within the retransmission window",
+			   c->ep->name);
+		break;
+	case COAP_NACK_NOT_DELIVERABLE:
+	case COAP_NACK_ICMP_ISSUE:
+		/* over UDP, a port with nothing behind it answers with ICMP at once: for CoAP
+		 * that is no answer, as if the retransmissions had run out */
+		if (!c->tcp) {
+			oc_ep_fail(c->ep, OC_ETIMEOUT, "'%s': no answer (the port is unreachable)",
+				   c->ep->name);
+			break;
+		}
+		oc_ep_fail(c->ep, OC_ECONNECT, "'%s': cannot reach the server", c->ep->name);
+		break;
+	case COAP_NACK_RST:
+		oc_ep_fail(c->ep, OC_EPEER, "'%s': the server reset the request", c->ep->name);
+		break;
+	case COAP_NACK_TLS_FAILED:
+		oc_ep_fail(c->ep, OC_ETLS, "'%s': the DTLS handshake failed", c->ep->name);
+		break;
+	default:
+		oc_ep_fail(c->ep, OC_ECONNECT, "'%s': cannot reach the server", c->ep->name);
+		break;
+	}
+}
+
+/* ---- opening ------------------------------------------------------------------------------- */
+
+static void finish(struct oc_defer *d);
+
+/* The libcoap context on our loop: its one fd polled, its deadlines on a timer. */
+static int start_context(struct ocoap *c)
+{
+	static bool started;
+	if (!started) {
+		coap_startup();
+		coap_set_log_level(LOG_EMERG); /* our errors say what went wrong, once */
+		started = true;
+	}
+	c->ctx = coap_new_context(NULL);
+	if (!c->ctx)
+		return OC_EFAIL;
+	coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+	coap_register_response_handler(c->ctx, on_response);
+	coap_register_nack_handler(c->ctx, on_nack);
+	c->poll = xmalloc(sizeof(*c->poll));
+	uv_poll_init(uv_default_loop(), c->poll, coap_context_get_coap_fd(c->ctx));
+	c->poll->data = c;
+	uv_poll_start(c->poll, UV_READABLE, poll_cb);
+	c->timer = xmalloc(sizeof(*c->timer));
+	uv_timer_init(uv_default_loop(), c->timer);
+	c->timer->data = c;
+	return 0;
+}
+
+static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
+{
+	struct ocoap *c = r->data;
+	if (c->closing) { /* ocoap_close() waited for this */
+		if (ai)
+			uv_freeaddrinfo(ai);
+		oc_defer_schedule(&c->finish);
+		return;
+	}
+	if (status) {
+		oc_ep_fail(c->ep, OC_ERESOLVE, "cannot resolve '%s': %s", c->ep->name,
+			   uv_strerror(status));
+		return;
+	}
+	coap_address_t dst;
+	coap_address_init(&dst);
+	memcpy(&dst.addr, ai->ai_addr, ai->ai_addrlen);
+	dst.size = ai->ai_addrlen;
+	uv_freeaddrinfo(ai);
+	if (start_context(c)) {
+		oc_ep_fail(c->ep, OC_EFAIL, "cannot start libcoap for '%s'", c->ep->name);
+		return;
+	}
+	c->session = coap_new_client_session(c->ctx, NULL, &dst,
+					     c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
+	if (!c->session) {
+		oc_ep_fail(c->ep, OC_ECONNECT, "cannot open a CoAP session to '%s'", c->ep->name);
+		return;
+	}
+	coap_session_set_app_data(c->session, c);
+	const char *v = oc_ep_opt(c->ep, "ack-timeout");
+	if (v) {
+		double s = strtod(v, NULL);
+		coap_fixed_point_t t = { (uint16_t)s, (uint16_t)((s - (unsigned)s) * 1000) };
+		coap_session_set_ack_timeout(c->session, t);
+	}
+	if ((v = oc_ep_opt(c->ep, "max-retransmit")))
+		coap_session_set_max_retransmit(c->session, (uint16_t)strtoul(v, NULL, 10));
+	c->ready = true;
+	oc_ep_ready(c->ep);
+	if (c->ep->role == OC_ROLE_SUB) {
+		int e = send_request(c, NULL, true);
+		if (e)
+			oc_ep_fail(c->ep, e, "'%s': cannot send the Observe request", c->ep->name);
+	}
+	send_next(c);
+}
+
+static int ocoap_check(struct oc_ep *ep)
+{
+	const struct oc_url *u = &ep->spec->url;
+	if (!u->host || !*u->host) {
+		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs a host", ep->name);
+		return OC_EUSAGE;
+	}
+	if (!strcmp(u->scheme, "coaps") || !strcmp(u->scheme, "coaps+tcp")) {
+		oc_ep_seterr(ep, OC_ENOTBUILT, "'%s': CoAP over DTLS/TLS is not built in yet", ep->name);
+		return OC_ENOTBUILT;
+	}
+	const char *bad = NULL;
+	if (format_of(oc_ep_opt(ep, "content-format")) == -2)
+		bad = "content-format";
+	else if (format_of(oc_ep_opt(ep, "accept")) == -2)
+		bad = "accept";
+	if (bad) {
+		oc_ep_seterr(ep, OC_EUSAGE, "unknown Content-Format '%s' for --%s", oc_ep_opt(ep, bad),
+			     bad);
+		return OC_EUSAGE;
+	}
+	return 0;
+}
+
+static coap_pdu_code_t method_of(const struct oc_ep *ep)
+{
+	const char *m = ep->cfg->method;
+	static const struct {
+		const char *name;
+		coap_pdu_code_t code;
+	} methods[] = {
+		{ "GET", COAP_REQUEST_CODE_GET },     { "POST", COAP_REQUEST_CODE_POST },
+		{ "PUT", COAP_REQUEST_CODE_PUT },     { "DELETE", COAP_REQUEST_CODE_DELETE },
+		{ "FETCH", COAP_REQUEST_CODE_FETCH }, { "PATCH", COAP_REQUEST_CODE_PATCH },
+		{ "IPATCH", COAP_REQUEST_CODE_IPATCH },
+	};
+	if (!m)
+		return ep->role == OC_ROLE_PUB ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_GET;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcasecmp(methods[i].name, m))
+			return methods[i].code;
+	return 0;
+}
+
+static int ocoap_open(struct oc_ep *ep)
+{
+	struct ocoap *c = ep->priv;
+	const struct oc_url *u = &ep->spec->url;
+	c->ep = ep;
+	c->paused = true;
+	oc_defer_init(&c->finish, finish);
+	c->method = method_of(ep);
+	if (!c->method) {
+		oc_ep_seterr(ep, OC_EUSAGE, "'%s' is not a CoAP method", ep->cfg->method);
+		return OC_EUSAGE;
+	}
+	c->format = format_of(oc_ep_opt(ep, "content-format"));
+	c->accept = format_of(oc_ep_opt(ep, "accept"));
+	c->tcp = strstr(u->scheme, "+tcp") != NULL;
+	c->res.data = c;
+	int port = u->port >= 0 ? u->port : 5683;
+	int e = oc_resolve_start(&c->res, u->host, port, c->tcp ? SOCK_STREAM : SOCK_DGRAM, ep->cfg,
+				 false, resolved);
+	if (e) {
+		oc_ep_seterr(ep, OC_ERESOLVE, "cannot resolve '%s': %s", ep->name, uv_strerror(e));
+		return OC_ERESOLVE;
+	}
+	return 0;
+}
+
+/* ---- the rest of the vtable ---------------------------------------------------------------- */
+
+static void ocoap_write(struct oc_ep *ep, struct oc_msg *m)
+{
+	struct ocoap *c = ep->priv;
+	ring_push(&c->q, &c->qhead, &c->qlen, &c->qcap, m);
+	send_next(c);
+}
+
+static void ocoap_pause(struct oc_ep *ep)
+{
+	((struct ocoap *)ep->priv)->paused = true;
+}
+
+static void ocoap_resume(struct oc_ep *ep)
+{
+	struct ocoap *c = ep->priv;
+	c->paused = false;
+	while (!c->paused && c->hlen && !c->closing)
+		oc_ep_emit(ep, ring_pop(c->held, &c->hhead, &c->hlen, c->hcap));
+}
+
+static void ocoap_shutdown(struct oc_ep *ep)
+{
+	struct ocoap *c = ep->priv;
+	c->shut = true;
+	send_next(c);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* The close, on a later turn: a close may come from inside a libcoap callback (the last
+ * answer ends the run), and libcoap still uses the session when the callback returns. */
+static void finish(struct oc_defer *d)
+{
+	struct ocoap *c = (struct ocoap *)((char *)d - offsetof(struct ocoap, finish));
+	struct oc_ep *ep = c->ep;
+	if (c->session && c->ep->role == OC_ROLE_SUB && c->token_len) {
+		/* deregister: a GET with Observe 1 and the same token (RFC 7641 §3.6) */
+		coap_cancel_observe(c->session, &(coap_binary_t){ c->token_len, c->token },
+				    COAP_MESSAGE_CON);
+		coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+	}
+	if (c->cur)
+		oc_ep_dropped(ep, c->cur);
+	while (c->qlen)
+		oc_ep_dropped(ep, ring_pop(c->q, &c->qhead, &c->qlen, c->qcap));
+	while (c->hlen)
+		oc_msg_unref(ring_pop(c->held, &c->hhead, &c->hlen, c->hcap));
+	free(c->q);
+	free(c->held);
+	if (c->session)
+		coap_session_release(c->session);
+	if (c->ctx)
+		coap_free_context(c->ctx);
+	if (c->poll)
+		uv_close((uv_handle_t *)c->poll, handle_closed);
+	if (c->timer)
+		uv_close((uv_handle_t *)c->timer, handle_closed);
+	oc_ep_closed(ep);
+}
+
+static void ocoap_close(struct oc_ep *ep)
+{
+	struct ocoap *c = ep->priv;
+	c->closing = true;
+	if (c->res.active) { /* the lookup's callback comes anyway: it schedules the finish */
+		oc_resolve_cancel(&c->res);
+		return;
+	}
+	oc_defer_schedule(&c->finish);
+}
+
+static void ocoap_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "libcoap %s", coap_package_version());
+}
+
+const struct oc_adapter oc_adapter_coap = {
+	.name = "coap",
+	.flags = OC_AF_CLIENT | OC_AF_PUB | OC_AF_SUB | OC_AF_REQUEST | OC_AF_HEADERS | OC_AF_ONEWAY,
+	.opts = ocoap_opts,
+	.priv_size = sizeof(struct ocoap),
+	.check = ocoap_check,
+	.open = ocoap_open,
+	.write = ocoap_write,
+	.pause = ocoap_pause,
+	.resume = ocoap_resume,
+	.shutdown = ocoap_shutdown,
+	.close = ocoap_close,
+	.version = ocoap_version,
+};
