@@ -23,6 +23,7 @@ extern const struct oc_adapter oc_adapter_sse_server;
 extern const struct oc_adapter oc_adapter_ws;
 extern const struct oc_adapter oc_adapter_mqtt;
 extern const struct oc_adapter oc_adapter_coap;
+extern const struct oc_adapter oc_adapter_coap_server;
 
 #define A OC_URL_AUTHORITY
 #define T OC_URL_TOPIC
@@ -75,9 +76,12 @@ const struct oc_scheme oc_schemes[] = {
 	{ "mqtt+ws", &oc_adapter_mqtt, NULL, T, 0,
 	  "MQTT over WebSocket: mqtt+ws://host[:port]/topic (--ws-path, /mqtt)" },
 	{ "mqtt+wss", &oc_adapter_mqtt, NULL, T, 0, "MQTT over secure WebSocket: mqtt+wss://host/topic" },
-	{ "coap", &oc_adapter_coap, NULL, A, Q,
-	  "CoAP: client coap://host[:port]/path?query, pub (PUT), sub (Observe)" },
-	{ "coap+tcp", &oc_adapter_coap, NULL, A, Q, "CoAP over TCP: coap+tcp://host[:port]/path" },
+	{ "coap", &oc_adapter_coap, &oc_adapter_coap_server, A, Q,
+	  "CoAP: client coap://host[:port]/path?query, pub (PUT), sub (Observe); server: coap://[host]:port/path" },
+	{ "coap+tcp", &oc_adapter_coap, &oc_adapter_coap_server, A, Q,
+	  "CoAP over TCP: coap+tcp://host[:port]/path" },
+	{ "coap-listen", &oc_adapter_coap_server, NULL, A, L | Q,
+	  "CoAP server in relays: coap-listen://[host]:port/path" },
 	/* Known, not built yet (later work). */
 	{ "coaps", NULL, NULL, A, Q, "CoAP over DTLS" },
 	{ "coaps+tcp", NULL, NULL, A, Q, "CoAP over TLS" },
@@ -102,7 +106,8 @@ const struct oc_adapter *const oc_adapters[] = {
 	&oc_adapter_stdio, &oc_adapter_socket, &oc_adapter_tls, &oc_adapter_udp,  &oc_adapter_fifo,
 	&oc_adapter_exec,  &oc_adapter_file,   &oc_adapter_dir,  &oc_adapter_http,
 	&oc_adapter_http_server, &oc_adapter_sse, &oc_adapter_sse_server, &oc_adapter_ws,
-	&oc_adapter_mqtt, &oc_adapter_coap, NULL,
+	&oc_adapter_mqtt, &oc_adapter_coap,
+	&oc_adapter_coap_server, NULL,
 };
 
 const struct oc_scheme *oc_scheme_find(const char *name)

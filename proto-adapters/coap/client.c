@@ -1,4 +1,4 @@
-/* proto-adapters/coap/coap.c — CoAP client, publisher and observer on libcoap 4.3.
+/* proto-adapters/coap/client.c — CoAP client, publisher and observer on libcoap 4.3.
  *
  *   client coap://host[:port]/path?query   each message written is one request (GET unless
  *                                          -X; the message is its payload), its response one
@@ -9,24 +9,18 @@
  * coap+tcp:// runs over TCP (RFC 8323). libcoap does the retransmissions, the block-wise
  * transfers (RFC 7959: whole bodies both ways) and the Observe bookkeeping.
  *
- * Names here start with ocoap_: coap_ is libcoap's.
- *
- * The loop. libcoap here is built with epoll: its context has one fd to poll (uv_poll) and
- * coap_io_process(ctx, COAP_IO_NO_WAIT) does what is ready; coap_io_prepare_epoll() says
- * when the next retransmission or timeout is due, which arms a uv_timer. No thread, no
- * busy loop. Requests go one at a time, in the order written, so answers come back in
- * order (--each). */
-#include <coap3/coap.h>
-
+ * Requests go one at a time, in the order written, so answers come back in order
+ * (--each). See coap.h for the loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "coap.h"
 #include "data.h"
 #include "defer.h"
 #include "err.h"
 #include "log.h"
+#include "msgq.h"
 #include "net.h"
 #include "xalloc.h"
 
@@ -43,122 +37,24 @@ static const struct oc_adopt ocoap_opts[] = {
 	{ 0 },
 };
 
-/* Content-Format names (RFC 7252 §12.3 and the IANA registry's common ones). */
-static const struct {
-	const char *name;
-	unsigned num;
-} formats[] = {
-	{ "text", 0 }, { "text/plain", 0 }, { "link-format", 40 }, { "application/link-format", 40 },
-	{ "xml", 41 }, { "application/xml", 41 }, { "octet-stream", 42 },
-	{ "application/octet-stream", 42 }, { "exi", 47 }, { "json", 50 },
-	{ "application/json", 50 }, { "cbor", 60 }, { "application/cbor", 60 },
-	{ "senml+json", 110 }, { "senml+cbor", 112 },
-};
-
 struct ocoap {
 	struct oc_ep *ep;
-	coap_context_t *ctx;
+	struct ocoap_loop loop;
 	coap_session_t *session;
 	struct oc_resolve res;
-	uv_poll_t *poll;
-	uv_timer_t *timer;
 	coap_pdu_code_t method;
 	int format, accept;          /* Content-Format numbers, -1 if not set */
 	bool tcp;
 	bool ready, shut, closing, paused, ended;
 
-	struct oc_msg **q;           /* requests written, not yet sent: a ring */
-	unsigned qhead, qlen, qcap;
+	struct oc_msgq q;            /* requests written, not yet sent */
 	struct oc_msg *cur;          /* the request waiting for its answer, or NULL */
 	uint8_t token[8];            /* its token (and the observation's) */
 	size_t token_len;
 	unsigned long next_token;
-	struct oc_msg **held;        /* notifications while paused: a ring */
-	unsigned hhead, hlen, hcap;
+	struct oc_msgq held;         /* answers and notifications while paused */
 	struct oc_defer finish;      /* the teardown, outside libcoap's callbacks */
 };
-
-/* ---- small helpers ------------------------------------------------------------------------ */
-
-static int format_of(const char *v)
-{
-	if (!v)
-		return -1;
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (*v && !*end && n >= 0 && n <= 65535)
-		return (int)n;
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!strcasecmp(formats[i].name, v))
-			return (int)formats[i].num;
-	return -2;
-}
-
-static const char *format_name(unsigned n)
-{
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (formats[i].num == n && strchr(formats[i].name, '/'))
-			return formats[i].name;
-	return NULL;
-}
-
-static void ring_push(struct oc_msg ***q, unsigned *head, unsigned *len, unsigned *cap,
-		      struct oc_msg *m)
-{
-	if (*len == *cap) {
-		unsigned ncap = *cap ? *cap * 2 : 16;
-		struct oc_msg **n = xmalloc(ncap * sizeof(*n));
-		for (unsigned i = 0; i < *len; i++)
-			n[i] = (*q)[(*head + i) % *cap];
-		free(*q);
-		*q = n;
-		*head = 0;
-		*cap = ncap;
-	}
-	(*q)[(*head + (*len)++) % *cap] = m;
-}
-
-static struct oc_msg *ring_pop(struct oc_msg **q, unsigned *head, unsigned *len, unsigned cap)
-{
-	struct oc_msg *m = q[*head];
-	*head = (*head + 1) % cap;
-	(*len)--;
-	return m;
-}
-
-/* ---- the loop ------------------------------------------------------------------------------ */
-
-static void timer_cb(uv_timer_t *t);
-
-/* After any work: when libcoap wants to run next (a retransmission, a timeout). */
-static void arm_timer(struct ocoap *c)
-{
-	if (!c->ctx || !c->timer)
-		return;
-	coap_tick_t now;
-	coap_ticks(&now);
-	unsigned ms = coap_io_prepare_epoll(c->ctx, now);
-	if (ms)
-		uv_timer_start(c->timer, timer_cb, ms, 0);
-	else
-		uv_timer_stop(c->timer);
-}
-
-static void run_io(struct ocoap *c)
-{
-	coap_io_process(c->ctx, COAP_IO_NO_WAIT);
-	arm_timer(c);
-}
-
-static void timer_cb(uv_timer_t *t)
-{
-	run_io(t->data);
-}
-
-static void poll_cb(uv_poll_t *p, int status, int events)
-{
-	run_io(p->data);
-}
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
@@ -318,14 +214,14 @@ static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 		   non ? " (non-confirmable)" : "", m ? m->len : 0);
 	if (coap_send(c->session, pdu) == COAP_INVALID_MID)
 		return OC_EFAIL;
-	arm_timer(c);
+	ocoap_loop_arm(&c->loop);
 	return 0;
 }
 
 static void send_next(struct ocoap *c)
 {
-	while (!c->cur && c->qlen && c->session && !c->closing && !c->ended) {
-		c->cur = ring_pop(c->q, &c->qhead, &c->qlen, c->qcap);
+	while (!c->cur && c->q.len && c->session && !c->closing && !c->ended) {
+		c->cur = oc_msgq_pop(&c->q);
 		int r = send_request(c, c->cur, false);
 		if (r) {
 			oc_ep_dropped(c->ep, c->cur);
@@ -335,7 +231,7 @@ static void send_next(struct ocoap *c)
 			return;
 		}
 	}
-	if (c->shut && !c->cur && !c->qlen && !c->ended) {
+	if (c->shut && !c->cur && !c->q.len && !c->ended) {
 		c->ended = true;
 		oc_ep_flushed(c->ep);
 		if (c->ep->role == OC_ROLE_CLIENT)
@@ -355,35 +251,14 @@ static struct oc_msg *answer_msg(const coap_pdu_t *pdu)
 		oc_msg_set_payload_copy(m, data, len);
 	coap_pdu_code_t code = coap_pdu_get_code(pdu);
 	oc_msg_set_status(m, (int)COAP_RESPONSE_CLASS(code) * 100 + (code & 0x1f));
-	coap_opt_iterator_t it;
-	coap_opt_t *o;
-	coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
-	while ((o = coap_option_next(&it))) {
-		char name[16], value[64];
-		unsigned v = coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o));
-		if (it.number == COAP_OPTION_CONTENT_FORMAT) {
-			const char *fn = format_name(v);
-			snprintf(value, sizeof(value), "%u", v);
-			oc_msg_set_str(m, OC_F_CONTENT_TYPE, fn ? fn : value);
-			continue;
-		}
-		snprintf(name, sizeof(name), "%u", it.number);
-		const char *label = it.number == COAP_OPTION_OBSERVE ? "Observe"
-				    : it.number == COAP_OPTION_MAXAGE ? "Max-Age"
-				    : it.number == COAP_OPTION_ETAG ? "ETag"
-				    : it.number == COAP_OPTION_BLOCK2 ? "Block2"
-				    : it.number == COAP_OPTION_SIZE2 ? "Size2"
-				    : it.number == COAP_OPTION_LOCATION_PATH ? "Location-Path" : name;
-		snprintf(value, sizeof(value), "%u", v);
-		oc_msg_add_header(m, label, strlen(label), value, strlen(value));
-	}
+	ocoap_options_to_msg(m, pdu);
 	return m;
 }
 
 static void deliver(struct ocoap *c, struct oc_msg *m)
 {
-	if (c->paused || c->hlen)
-		ring_push(&c->held, &c->hhead, &c->hlen, &c->hcap, m);
+	if (c->paused || c->held.len)
+		oc_msgq_push(&c->held, m);
 	else
 		oc_ep_emit(c->ep, m);
 }
@@ -476,31 +351,6 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 
 static void finish(struct oc_defer *d);
 
-/* The libcoap context on our loop: its one fd polled, its deadlines on a timer. */
-static int start_context(struct ocoap *c)
-{
-	static bool started;
-	if (!started) {
-		coap_startup();
-		coap_set_log_level(LOG_EMERG); /* our errors say what went wrong, once */
-		started = true;
-	}
-	c->ctx = coap_new_context(NULL);
-	if (!c->ctx)
-		return OC_EFAIL;
-	coap_context_set_block_mode(c->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-	coap_register_response_handler(c->ctx, on_response);
-	coap_register_nack_handler(c->ctx, on_nack);
-	c->poll = xmalloc(sizeof(*c->poll));
-	uv_poll_init(uv_default_loop(), c->poll, coap_context_get_coap_fd(c->ctx));
-	c->poll->data = c;
-	uv_poll_start(c->poll, UV_READABLE, poll_cb);
-	c->timer = xmalloc(sizeof(*c->timer));
-	uv_timer_init(uv_default_loop(), c->timer);
-	c->timer->data = c;
-	return 0;
-}
-
 static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 {
 	struct ocoap *c = r->data;
@@ -520,11 +370,13 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	memcpy(&dst.addr, ai->ai_addr, ai->ai_addrlen);
 	dst.size = ai->ai_addrlen;
 	uv_freeaddrinfo(ai);
-	if (start_context(c)) {
+	if (ocoap_loop_start(&c->loop)) {
 		oc_ep_fail(c->ep, OC_EFAIL, "cannot start libcoap for '%s'", c->ep->name);
 		return;
 	}
-	c->session = coap_new_client_session(c->ctx, NULL, &dst,
+	coap_register_response_handler(c->loop.ctx, on_response);
+	coap_register_nack_handler(c->loop.ctx, on_nack);
+	c->session = coap_new_client_session(c->loop.ctx, NULL, &dst,
 					     c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
 	if (!c->session) {
 		oc_ep_fail(c->ep, OC_ECONNECT, "cannot open a CoAP session to '%s'", c->ep->name);
@@ -561,9 +413,9 @@ static int ocoap_check(struct oc_ep *ep)
 		return OC_ENOTBUILT;
 	}
 	const char *bad = NULL;
-	if (format_of(oc_ep_opt(ep, "content-format")) == -2)
+	if (ocoap_format_of(oc_ep_opt(ep, "content-format")) == -2)
 		bad = "content-format";
-	else if (format_of(oc_ep_opt(ep, "accept")) == -2)
+	else if (ocoap_format_of(oc_ep_opt(ep, "accept")) == -2)
 		bad = "accept";
 	if (bad) {
 		oc_ep_seterr(ep, OC_EUSAGE, "unknown Content-Format '%s' for --%s", oc_ep_opt(ep, bad),
@@ -605,8 +457,8 @@ static int ocoap_open(struct oc_ep *ep)
 		oc_ep_seterr(ep, OC_EUSAGE, "'%s' is not a CoAP method", ep->cfg->method);
 		return OC_EUSAGE;
 	}
-	c->format = format_of(oc_ep_opt(ep, "content-format"));
-	c->accept = format_of(oc_ep_opt(ep, "accept"));
+	c->format = ocoap_format_of(oc_ep_opt(ep, "content-format"));
+	c->accept = ocoap_format_of(oc_ep_opt(ep, "accept"));
 	c->tcp = strstr(u->scheme, "+tcp") != NULL;
 	c->res.data = c;
 	int port = u->port >= 0 ? u->port : 5683;
@@ -624,7 +476,7 @@ static int ocoap_open(struct oc_ep *ep)
 static void ocoap_write(struct oc_ep *ep, struct oc_msg *m)
 {
 	struct ocoap *c = ep->priv;
-	ring_push(&c->q, &c->qhead, &c->qlen, &c->qcap, m);
+	oc_msgq_push(&c->q, m);
 	send_next(c);
 }
 
@@ -637,8 +489,8 @@ static void ocoap_resume(struct oc_ep *ep)
 {
 	struct ocoap *c = ep->priv;
 	c->paused = false;
-	while (!c->paused && c->hlen && !c->closing)
-		oc_ep_emit(ep, ring_pop(c->held, &c->hhead, &c->hlen, c->hcap));
+	while (!c->paused && c->held.len && !c->closing)
+		oc_ep_emit(ep, oc_msgq_pop(&c->held));
 }
 
 static void ocoap_shutdown(struct oc_ep *ep)
@@ -646,11 +498,6 @@ static void ocoap_shutdown(struct oc_ep *ep)
 	struct ocoap *c = ep->priv;
 	c->shut = true;
 	send_next(c);
-}
-
-static void handle_closed(uv_handle_t *h)
-{
-	free(h);
 }
 
 /* The close, on a later turn: a close may come from inside a libcoap callback (the last
@@ -663,24 +510,18 @@ static void finish(struct oc_defer *d)
 		/* deregister: a GET with Observe 1 and the same token (RFC 7641 §3.6) */
 		coap_cancel_observe(c->session, &(coap_binary_t){ c->token_len, c->token },
 				    COAP_MESSAGE_CON);
-		coap_io_process(c->ctx, COAP_IO_NO_WAIT);
+		coap_io_process(c->loop.ctx, COAP_IO_NO_WAIT);
 	}
 	if (c->cur)
 		oc_ep_dropped(ep, c->cur);
-	while (c->qlen)
-		oc_ep_dropped(ep, ring_pop(c->q, &c->qhead, &c->qlen, c->qcap));
-	while (c->hlen)
-		oc_msg_unref(ring_pop(c->held, &c->hhead, &c->hlen, c->hcap));
-	free(c->q);
-	free(c->held);
+	struct oc_msg *m;
+	while ((m = oc_msgq_pop(&c->q)))
+		oc_ep_dropped(ep, m);
+	oc_msgq_release(&c->held);
+	oc_msgq_release(&c->q);
 	if (c->session)
 		coap_session_release(c->session);
-	if (c->ctx)
-		coap_free_context(c->ctx);
-	if (c->poll)
-		uv_close((uv_handle_t *)c->poll, handle_closed);
-	if (c->timer)
-		uv_close((uv_handle_t *)c->timer, handle_closed);
+	ocoap_loop_stop(&c->loop);
 	oc_ep_closed(ep);
 }
 

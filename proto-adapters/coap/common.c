@@ -1,0 +1,170 @@
+/* proto-adapters/coap/common.c — see coap.h. */
+#include "coap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "xalloc.h"
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+static void timer_cb(uv_timer_t *t);
+
+void ocoap_loop_arm(struct ocoap_loop *l)
+{
+	if (!l->ctx)
+		return;
+	coap_tick_t now;
+	coap_ticks(&now);
+	unsigned ms = coap_io_prepare_epoll(l->ctx, now);
+	if (ms)
+		uv_timer_start(l->timer, timer_cb, ms, 0);
+	else
+		uv_timer_stop(l->timer);
+}
+
+static void run_io(struct ocoap_loop *l)
+{
+	coap_io_process(l->ctx, COAP_IO_NO_WAIT);
+	ocoap_loop_arm(l);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	run_io(t->data);
+}
+
+static void poll_cb(uv_poll_t *p, int status, int events)
+{
+	run_io(p->data);
+}
+
+int ocoap_loop_start(struct ocoap_loop *l)
+{
+	static bool started;
+	if (!started) {
+		coap_startup();
+		coap_set_log_level(LOG_EMERG); /* our errors say what went wrong, once */
+		started = true;
+	}
+	l->ctx = coap_new_context(NULL);
+	if (!l->ctx)
+		return OC_EFAIL;
+	coap_context_set_block_mode(l->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+	l->poll = xmalloc(sizeof(*l->poll));
+	uv_poll_init(uv_default_loop(), l->poll, coap_context_get_coap_fd(l->ctx));
+	l->poll->data = l;
+	uv_poll_start(l->poll, UV_READABLE, poll_cb);
+	l->timer = xmalloc(sizeof(*l->timer));
+	uv_timer_init(uv_default_loop(), l->timer);
+	l->timer->data = l;
+	return 0;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+void ocoap_loop_stop(struct ocoap_loop *l)
+{
+	if (l->ctx)
+		coap_free_context(l->ctx);
+	if (l->poll)
+		uv_close((uv_handle_t *)l->poll, handle_closed);
+	if (l->timer)
+		uv_close((uv_handle_t *)l->timer, handle_closed);
+	l->ctx = NULL;
+	l->poll = NULL;
+	l->timer = NULL;
+}
+
+/* ---- Content-Formats and options ----------------------------------------------------------- */
+
+/* RFC 7252 §12.3 and the IANA registry's common ones; a name with '/' is the media type. */
+static const struct {
+	const char *name;
+	unsigned num;
+} formats[] = {
+	{ "text", 0 }, { "text/plain", 0 }, { "link-format", 40 }, { "application/link-format", 40 },
+	{ "xml", 41 }, { "application/xml", 41 }, { "octet-stream", 42 },
+	{ "application/octet-stream", 42 }, { "exi", 47 }, { "json", 50 },
+	{ "application/json", 50 }, { "cbor", 60 }, { "application/cbor", 60 },
+	{ "senml+json", 110 }, { "senml+cbor", 112 },
+};
+
+int ocoap_format_of(const char *v)
+{
+	if (!v)
+		return -1;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*v && !*end && n >= 0 && n <= 65535)
+		return (int)n;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcasecmp(formats[i].name, v))
+			return (int)formats[i].num;
+	return -2;
+}
+
+const char *ocoap_format_name(unsigned n)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (formats[i].num == n && strchr(formats[i].name, '/'))
+			return formats[i].name;
+	return NULL;
+}
+
+/* Option names for headers; string-valued ones are shown as text, the others as numbers. */
+static const struct {
+	unsigned num;
+	const char *name;
+	bool text;
+} option_names[] = {
+	{ COAP_OPTION_IF_MATCH, "If-Match", false },   { COAP_OPTION_URI_HOST, "Uri-Host", true },
+	{ COAP_OPTION_ETAG, "ETag", false },           { COAP_OPTION_OBSERVE, "Observe", false },
+	{ COAP_OPTION_URI_PORT, "Uri-Port", false },   { COAP_OPTION_LOCATION_PATH, "Location-Path", true },
+	{ COAP_OPTION_MAXAGE, "Max-Age", false },      { COAP_OPTION_LOCATION_QUERY, "Location-Query", true },
+	{ COAP_OPTION_ACCEPT, "Accept", false },       { COAP_OPTION_BLOCK2, "Block2", false },
+	{ COAP_OPTION_BLOCK1, "Block1", false },       { COAP_OPTION_SIZE2, "Size2", false },
+	{ COAP_OPTION_PROXY_URI, "Proxy-Uri", true },  { COAP_OPTION_SIZE1, "Size1", false },
+};
+
+void ocoap_options_to_msg(struct oc_msg *m, const coap_pdu_t *pdu)
+{
+	coap_opt_iterator_t it;
+	coap_opt_t *o;
+	coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+	while ((o = coap_option_next(&it))) {
+		const uint8_t *v = coap_opt_value(o);
+		unsigned len = coap_opt_length(o);
+		if (it.number == COAP_OPTION_URI_PATH || it.number == COAP_OPTION_URI_QUERY)
+			continue; /* the path and query have fields of their own */
+		unsigned n = coap_decode_var_bytes(v, len);
+		char num[16], value[64];
+		if (it.number == COAP_OPTION_CONTENT_FORMAT) {
+			const char *fn = ocoap_format_name(n);
+			snprintf(value, sizeof(value), "%u", n);
+			oc_msg_set_str(m, OC_F_CONTENT_TYPE, fn ? fn : value);
+			continue;
+		}
+		const char *name = NULL;
+		bool text = false;
+		for (size_t i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++)
+			if (option_names[i].num == it.number)
+				name = option_names[i].name, text = option_names[i].text;
+		if (!name) {
+			snprintf(num, sizeof(num), "%u", it.number);
+			name = num;
+		}
+		if (text)
+			oc_msg_add_header(m, name, strlen(name), (const char *)v, len);
+		else {
+			snprintf(value, sizeof(value), "%u", n);
+			oc_msg_add_header(m, name, strlen(name), value, strlen(value));
+		}
+	}
+}

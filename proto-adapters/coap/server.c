@@ -1,0 +1,288 @@
+/* proto-adapters/coap/server.c — `server coap://[host]:port[/path]`: CoAP resources.
+ *
+ * The URL's path (and each --resource) is a resource. GET answers the latest message
+ * written to the endpoint (stdin's last line, or -d), and each new one notifies its
+ * observers (RFC 7641). PUT, POST and DELETE go out as messages (method, path, query, the
+ * options as headers, payload, peer) and are answered 2.04 Changed, 2.01 Created, 2.02
+ * Deleted, or with --echo 2.05 and their own payload. /.well-known/core is libcoap's.
+ * coap+tcp:// listens on TCP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coap.h"
+#include "data.h"
+#include "defer.h"
+#include "err.h"
+#include "log.h"
+#include "msgq.h"
+#include "net.h"
+#include "xalloc.h"
+
+static const struct oc_adopt server_opts[] = {
+	{ "resource", OC_ARG_STR, "PATH", "coap server: another resource to serve; repeatable", true },
+	{ "content-format", OC_ARG_STR, "F", "coap: Content-Format of the payload (json, text, cbor, N)",
+	  true },
+	{ 0 },
+};
+
+#define MAX_RESOURCES 32
+
+struct ocoap_srv {
+	struct oc_ep *ep;
+	struct ocoap_loop loop;
+	struct oc_resolve res;
+	coap_resource_t *rs[MAX_RESOURCES];
+	unsigned nrs;
+	struct oc_msg *latest;       /* what GET answers, or NULL */
+	int format;                  /* --content-format, -1 if not set */
+	unsigned long next_id;       /* request ids */
+	struct oc_msgq held;         /* requests while paused */
+	bool paused, closing;
+	struct oc_defer finish;
+};
+
+static void deliver(struct ocoap_srv *s, struct oc_msg *m)
+{
+	if (s->paused || s->held.len)
+		oc_msgq_push(&s->held, m);
+	else
+		oc_ep_emit(s->ep, m);
+}
+
+/* ---- handlers ------------------------------------------------------------------------------ */
+
+static void release_msg(coap_session_t *session, void *app_ptr)
+{
+	oc_msg_unref(app_ptr);
+}
+
+static void hnd_get(coap_resource_t *r, coap_session_t *session, const coap_pdu_t *request,
+		    const coap_string_t *query, coap_pdu_t *response)
+{
+	struct ocoap_srv *s = coap_resource_get_userdata(r);
+	const struct oc_msg *m = s->latest;
+	int fmt = s->format;
+	if (m && m->f[OC_F_CONTENT_TYPE] && ocoap_format_of(m->f[OC_F_CONTENT_TYPE]) >= 0)
+		fmt = ocoap_format_of(m->f[OC_F_CONTENT_TYPE]);
+	coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+	/* libcoap sends a large body block by block from our bytes: the message stays
+	 * referenced until it lets go (release_msg), even if a newer one comes meanwhile */
+	coap_add_data_large_response(r, session, request, response, query,
+				     fmt >= 0 ? (uint16_t)fmt : COAP_MEDIATYPE_TEXT_PLAIN, -1, 0,
+				     m ? m->len : 0, m ? (const uint8_t *)m->data : NULL,
+				     m ? release_msg : NULL, m ? oc_msg_ref(s->latest) : NULL);
+}
+
+/* PUT, POST, DELETE (and FETCH, PATCH, IPATCH): out as a message, then the answer. */
+static void hnd_change(coap_resource_t *r, coap_session_t *session, const coap_pdu_t *request,
+		       const coap_string_t *query, coap_pdu_t *response)
+{
+	struct ocoap_srv *s = coap_resource_get_userdata(r);
+	coap_pdu_code_t code = coap_pdu_get_code(request);
+	static const char *const names[] = { "", "GET", "POST", "PUT", "DELETE", "FETCH", "PATCH",
+					     "IPATCH" };
+	struct oc_msg *m = oc_msg_new();
+	size_t len = 0, off, total;
+	const uint8_t *data = NULL;
+	if (coap_get_data_large(request, &len, &data, &off, &total))
+		oc_msg_set_payload_copy(m, data, len);
+	oc_msg_set_str(m, OC_F_METHOD, code < sizeof(names) / sizeof(names[0]) ? names[code] : "?");
+	coap_str_const_t *path = coap_resource_get_uri_path(r);
+	char p[300];
+	snprintf(p, sizeof(p), "/%.*s", (int)path->length, (const char *)path->s);
+	oc_msg_set_str(m, OC_F_PATH, p);
+	if (query && query->length)
+		oc_msg_set(m, OC_F_QUERY, (const char *)query->s, query->length);
+	ocoap_options_to_msg(m, request);
+	char peer[64], id[24];
+	oc_sockaddr_str(&coap_session_get_addr_remote(session)->addr.sa, peer, sizeof(peer));
+	oc_msg_set_str(m, OC_F_PEER, peer);
+	snprintf(id, sizeof(id), "%lu", ++s->next_id);
+	oc_msg_set_str(m, OC_F_ID, id);
+	oc_verbose("'%s': %s %s from %s, %zu bytes", s->ep->name, m->f[OC_F_METHOD], p, peer,
+		   m->len);
+	if (s->ep->cfg->echo) {
+		coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+		coap_add_data_large_response(r, session, request, response, query,
+					     COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, m->len,
+					     (const uint8_t *)m->data, NULL, NULL);
+	} else {
+		coap_pdu_set_code(response, code == COAP_REQUEST_CODE_POST ? COAP_RESPONSE_CODE_CREATED
+					    : code == COAP_REQUEST_CODE_DELETE ? COAP_RESPONSE_CODE_DELETED
+					    : COAP_RESPONSE_CODE_CHANGED);
+	}
+	deliver(s, m);
+}
+
+/* ---- opening ------------------------------------------------------------------------------- */
+
+static void add_resource(struct ocoap_srv *s, const char *path)
+{
+	if (s->nrs == MAX_RESOURCES)
+		return;
+	while (*path == '/')
+		path++;
+	coap_resource_t *r = coap_resource_init(coap_new_str_const((const uint8_t *)path,
+								   strlen(path)),
+						COAP_RESOURCE_FLAGS_RELEASE_URI);
+	coap_register_request_handler(r, COAP_REQUEST_GET, hnd_get);
+	coap_register_request_handler(r, COAP_REQUEST_PUT, hnd_change);
+	coap_register_request_handler(r, COAP_REQUEST_POST, hnd_change);
+	coap_register_request_handler(r, COAP_REQUEST_DELETE, hnd_change);
+	coap_register_request_handler(r, COAP_REQUEST_FETCH, hnd_change);
+	coap_register_request_handler(r, COAP_REQUEST_PATCH, hnd_change);
+	coap_register_request_handler(r, COAP_REQUEST_IPATCH, hnd_change);
+	coap_resource_set_get_observable(r, 1); /* also lists it with "obs" in .well-known/core */
+	coap_resource_set_userdata(r, s);
+	coap_add_resource(s->loop.ctx, r);
+	s->rs[s->nrs++] = r;
+}
+
+static void resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
+{
+	struct ocoap_srv *s = res->data;
+	if (s->closing) {
+		if (ai)
+			uv_freeaddrinfo(ai);
+		oc_defer_schedule(&s->finish);
+		return;
+	}
+	if (status) {
+		oc_ep_fail(s->ep, OC_ERESOLVE, "cannot resolve '%s': %s", oc_listen_host(s->ep),
+			   uv_strerror(status));
+		return;
+	}
+	coap_address_t addr;
+	coap_address_init(&addr);
+	memcpy(&addr.addr, ai->ai_addr, ai->ai_addrlen);
+	addr.size = ai->ai_addrlen;
+	uv_freeaddrinfo(ai);
+	bool tcp = strstr(s->ep->spec->url.scheme, "+tcp") != NULL;
+	if (ocoap_loop_start(&s->loop) ||
+	    !coap_new_endpoint(s->loop.ctx, &addr, tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP)) {
+		oc_ep_fail(s->ep, OC_ECONNECT, "cannot listen on '%s'", s->ep->name);
+		return;
+	}
+	const struct oc_url *u = &s->ep->spec->url;
+	add_resource(s, u->path ? u->path : "");
+	size_t i = 0;
+	const char *v;
+	while ((v = oc_cfg_next(s->ep->cfg, "resource", &i)))
+		add_resource(s, v);
+	ocoap_loop_arm(&s->loop);
+	oc_verbose("listening on '%s'", s->ep->name);
+	oc_ep_ready(s->ep);
+}
+
+static void finish(struct oc_defer *d)
+{
+	struct ocoap_srv *s = (struct ocoap_srv *)((char *)d - offsetof(struct ocoap_srv, finish));
+	oc_msgq_release(&s->held);
+	if (s->latest)
+		oc_msg_unref(s->latest);
+	ocoap_loop_stop(&s->loop); /* frees the resources too */
+	oc_ep_closed(s->ep);
+}
+
+static int server_check(struct oc_ep *ep)
+{
+	if (ocoap_format_of(oc_ep_opt(ep, "content-format")) == -2) {
+		oc_ep_seterr(ep, OC_EUSAGE, "unknown Content-Format '%s' for --content-format",
+			     oc_ep_opt(ep, "content-format"));
+		return OC_EUSAGE;
+	}
+	return 0;
+}
+
+static int server_open(struct oc_ep *ep)
+{
+	struct ocoap_srv *s = ep->priv;
+	s->ep = ep;
+	s->paused = true;
+	s->format = ocoap_format_of(oc_ep_opt(ep, "content-format"));
+	oc_defer_init(&s->finish, finish);
+	if (ep->cfg->data) {
+		char err[300], *buf;
+		size_t len;
+		if (oc_data_load(ep->cfg->data, &buf, &len, err, sizeof(err))) {
+			oc_ep_seterr(ep, OC_EIO, "%s", err);
+			return OC_EIO;
+		}
+		s->latest = oc_msg_new();
+		oc_msg_take_payload(s->latest, buf, len);
+	}
+	const struct oc_url *u = &ep->spec->url;
+	s->res.data = s;
+	int port = u->port >= 0 ? u->port : 5683;
+	int e = oc_resolve_start(&s->res, oc_listen_host(ep), port, SOCK_DGRAM, ep->cfg, true,
+				 resolved);
+	if (e) {
+		oc_ep_seterr(ep, OC_ERESOLVE, "cannot resolve '%s': %s", oc_listen_host(ep),
+			     uv_strerror(e));
+		if (s->latest)
+			oc_msg_unref(s->latest);
+		return OC_ERESOLVE;
+	}
+	return 0;
+}
+
+/* A message written: the new latest value, and a notification to each observer. */
+static void server_write(struct oc_ep *ep, struct oc_msg *m)
+{
+	struct ocoap_srv *s = ep->priv;
+	if (s->latest)
+		oc_msg_unref(s->latest);
+	s->latest = oc_msg_ref(m);
+	oc_ep_sent(ep, m);
+	for (unsigned i = 0; i < s->nrs; i++)
+		coap_resource_notify_observers(s->rs[i], NULL);
+	if (s->loop.ctx) {
+		coap_io_process(s->loop.ctx, COAP_IO_NO_WAIT); /* send them now */
+		ocoap_loop_arm(&s->loop);
+	}
+}
+
+static void server_pause(struct oc_ep *ep)
+{
+	((struct ocoap_srv *)ep->priv)->paused = true;
+}
+
+static void server_resume(struct oc_ep *ep)
+{
+	struct ocoap_srv *s = ep->priv;
+	s->paused = false;
+	struct oc_msg *m;
+	while (!s->paused && (m = oc_msgq_pop(&s->held)))
+		oc_ep_emit(ep, m);
+}
+
+static void server_shutdown(struct oc_ep *ep)
+{
+	oc_ep_flushed(ep); /* the latest value stays: a server outlives its input */
+}
+
+static void server_close(struct oc_ep *ep)
+{
+	struct ocoap_srv *s = ep->priv;
+	s->closing = true;
+	if (s->res.active) { /* the lookup's callback comes anyway: it schedules the finish */
+		oc_resolve_cancel(&s->res);
+		return;
+	}
+	oc_defer_schedule(&s->finish);
+}
+
+const struct oc_adapter oc_adapter_coap_server = {
+	.name = "coap-server",
+	.flags = OC_AF_SERVER | OC_AF_HEADERS,
+	.opts = server_opts,
+	.priv_size = sizeof(struct ocoap_srv),
+	.check = server_check,
+	.open = server_open,
+	.write = server_write,
+	.pause = server_pause,
+	.resume = server_resume,
+	.shutdown = server_shutdown,
+	.close = server_close,
+};
