@@ -10,8 +10,11 @@
 _omnicat_commands='client server pub sub relay help'
 _omnicat_framings='line raw nul len32 jsonl csv'
 # Built-in schemes, as their URL prefixes.
-_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen:// mqtt:// mqtts:// mqtt+ws:// mqtt+wss://'
+_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen:// mqtt:// mqtts:// mqtt+ws:// mqtt+wss:// coap:// coap+tcp:// coap-listen://'
 _omnicat_methods='GET HEAD POST PUT PATCH DELETE OPTIONS'
+# CoAP's methods (-X after a coap URL) and Content-Format names (--content-format, --accept).
+_omnicat_coap_methods='GET POST PUT DELETE FETCH PATCH IPATCH'
+_omnicat_coap_formats='text link-format xml octet-stream exi json cbor senml+json senml+cbor'
 
 # Options every command takes (core table, then adapter options: file, fifo, dir).
 _omnicat_opts_all='-c --count -o --output -m --timeout --idle --connect-timeout -v --verbose
@@ -32,6 +35,8 @@ _omnicat_opts_sse='--history --keepalive'
 _omnicat_opts_topic='-q --qos -t --topic --client-id'
 _omnicat_opts_mqtt='--mqtt-version --content-type --expiry --session --session-expiry --no-retained --retained-only --ws-path'
 _omnicat_opts_will='--will-topic --will-payload --will-qos --will-retain'
+# Adapter options of coap, which every command takes too.
+_omnicat_opts_coap='--content-format --accept --non --block-size --token --ack-timeout --max-retransmit --resource'
 # Options only some commands take.
 _omnicat_opts_data='-d --data'                # client, pub, server
 _omnicat_opts_exec='--exec --exec-shell'      # client, server
@@ -45,7 +50,7 @@ _omnicat_opts_client='-I --head -G --get --each --parallel' # client
 _omnicat_opts_retain='-r --retain'            # client, pub, relay
 
 # Options that take a value (the next word).
-_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size|--origin|--protocol|--ping|--close-code|--close-reason|--history|--keepalive|-q|--qos|-t|--topic|--client-id|--mqtt-version|--content-type|--expiry|--will-topic|--will-payload|--will-qos|--session|--session-expiry|--ws-path'
+_omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size|--origin|--protocol|--ping|--close-code|--close-reason|--history|--keepalive|-q|--qos|-t|--topic|--client-id|--mqtt-version|--content-type|--expiry|--will-topic|--will-payload|--will-qos|--session|--session-expiry|--ws-path|--content-format|--accept|--block-size|--token|--ack-timeout|--max-retransmit'
 # Of those, the ones whose value is a file name.
 _omnicat_file_valued='-o|--output|-b|--cookie|--password-file|--cacert|--cert|--key|--cookie-jar|--unix-socket|--hmac-secret-file'
 
@@ -75,6 +80,21 @@ _omnicat_paths() {
 		COMPREPLY+=("$prefix$f")
 	done
 	compopt -o nospace 2>/dev/null
+}
+
+# The methods -X offers: CoAP's when a coap URL is on the line (the caller's words w), else
+# HTTP's.
+_omnicat_methods_for() {
+	local word
+	for word in "${w[@]}"; do
+		case $word in
+		coap://* | coap+tcp://*)
+			echo "$_omnicat_coap_methods"
+			return
+			;;
+		esac
+	done
+	echo "$_omnicat_methods"
 }
 
 _omnicat_url() {
@@ -129,7 +149,8 @@ _omnicat() {
 		else
 			case $prev in
 			--framing) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_framings" -- "$val")) ;;
-			--request) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_methods" -- "$val")) ;;
+			--request) COMPREPLY=($(compgen -P "$prev=" -W "$(_omnicat_methods_for)" -- "$val")) ;;
+			--content-format | --accept) COMPREPLY=($(compgen -P "$prev=" -W "$_omnicat_coap_formats" -- "$val")) ;;
 			--qos | --will-qos) COMPREPLY=($(compgen -P "$prev=" -W "0 1 2" -- "$val")) ;;
 			--mqtt-version) COMPREPLY=($(compgen -P "$prev=" -W "5 3.1.1" -- "$val")) ;;
 			--keep | --dir) _omnicat_paths "$prev=" "$val" -d ;;
@@ -152,7 +173,11 @@ _omnicat() {
 		return
 		;;
 	-X | --request)
-		COMPREPLY=($(compgen -W "$_omnicat_methods" -- "$cur"))
+		COMPREPLY=($(compgen -W "$(_omnicat_methods_for)" -- "$cur"))
+		return
+		;;
+	--content-format | --accept)
+		COMPREPLY=($(compgen -W "$_omnicat_coap_formats" -- "$cur"))
 		return
 		;;
 	-q | --qos | --will-qos)
@@ -203,7 +228,7 @@ _omnicat() {
 	if [[ $cur == -* ]]; then
 		local opts="$_omnicat_opts_all $_omnicat_opts_body $_omnicat_opts_conn"
 		opts+=" $_omnicat_opts_sign $_omnicat_opts_poll $_omnicat_opts_serve $_omnicat_opts_ws $_omnicat_opts_sse"
-		opts+=" $_omnicat_opts_topic $_omnicat_opts_mqtt $_omnicat_opts_will"
+		opts+=" $_omnicat_opts_topic $_omnicat_opts_mqtt $_omnicat_opts_will $_omnicat_opts_coap"
 		case $cmd in
 		client)
 			opts+=" $_omnicat_opts_data $_omnicat_opts_exec $_omnicat_opts_req"

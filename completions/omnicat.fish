@@ -53,7 +53,10 @@ function __omnicat_urls
                 mqtt:// 'MQTT: pub mqtt://host[:port]/topic, sub mqtt://host/filter (# and + literal)' \
                 mqtts:// 'MQTT over TLS: mqtts://host[:port]/topic' \
                 mqtt+ws:// 'MQTT over WebSocket: mqtt+ws://host[:port]/topic (--ws-path, /mqtt)' \
-                mqtt+wss:// 'MQTT over secure WebSocket: mqtt+wss://host/topic'
+                mqtt+wss:// 'MQTT over secure WebSocket: mqtt+wss://host/topic' \
+                coap:// 'CoAP: client coap://host[:port]/path?query, pub (PUT), sub (Observe)' \
+                coap+tcp:// 'CoAP over TCP: coap+tcp://host[:port]/path' \
+                coap-listen:// 'CoAP server in relays: coap-listen://[host]:port/path'
     end
 end
 
@@ -79,7 +82,7 @@ function __omnicat_needs_url
                 --resolve --connect-to --unix-socket --retry --hmac-secret-file --hmac-header --interval \
                 --status --dir --reply-timeout --max-size --origin --protocol --ping --close-code --close-reason --history --keepalive \
                 -q --qos -t --topic --client-id --mqtt-version --content-type --expiry --will-topic --will-payload --will-qos \
-                --session --session-expiry --ws-path
+                --session --session-expiry --ws-path --content-format --accept --block-size --token --ack-timeout --max-retransmit
                 set skip 1
             case '--*=*' --
             case -
@@ -90,6 +93,15 @@ function __omnicat_needs_url
         end
     end
     test $urls -lt $want
+end
+
+# -X: CoAP's methods when a coap URL is on the line, else HTTP's.
+function __omnicat_methods
+    if string match -qr '^coap(\+tcp)?://' -- (commandline -opc)
+        printf '%s\n' GET POST PUT DELETE FETCH PATCH IPATCH
+    else
+        printf '%s\n' GET HEAD POST PUT PATCH DELETE OPTIONS
+    end
 end
 
 # -d @FILE
@@ -154,8 +166,8 @@ __omnicat_opt '' --echo '' server 'send each message back to the peer it came fr
 __omnicat_opt '' --opt x '' 'set an adapter option KEY=VALUE, as in a URL query'
 __omnicat_opt -4 --ipv4 '' '' 'resolve names to IPv4 addresses only'
 __omnicat_opt -6 --ipv6 '' '' 'resolve names to IPv6 addresses only'
-__omnicat_opt -H --header x 'client pub sub relay' "add a header (HTTP) or user property (MQTT), 'Name: value'; repeatable"
-__omnicat_opt -X --request x 'client pub relay' 'request method (default GET, or POST with a body)' -a 'GET HEAD POST PUT PATCH DELETE OPTIONS'
+__omnicat_opt -H --header x 'client pub sub relay' "add a header (HTTP), user property (MQTT) or option (CoAP), 'Name: value'; repeatable"
+__omnicat_opt -X --request x 'client pub relay' 'request method (default GET, or POST with a body)' -a '(__omnicat_methods)'
 __omnicat_opt -L --location '' 'client sub relay' 'follow redirects'
 __omnicat_opt -i --include '' 'client sub' 'print the status line and headers before the body'
 __omnicat_opt -I --head '' client 'HEAD request: print the status line and headers only'
@@ -227,3 +239,12 @@ __omnicat_opt '' --session-expiry x '' 'mqtt: how long the broker keeps the sess
 __omnicat_opt '' --no-retained '' '' 'mqtt: skip retained messages'
 __omnicat_opt '' --retained-only '' '' 'mqtt: print the retained messages, then exit'
 __omnicat_opt '' --ws-path x '' 'mqtt+ws: the WebSocket path (/mqtt)'
+# Adapter options (coap)
+__omnicat_opt '' --content-format x '' 'coap: Content-Format of the payload (json, text, cbor, N)' -a 'text link-format xml octet-stream exi json cbor senml+json senml+cbor'
+__omnicat_opt '' --accept x '' 'coap: the Content-Format wanted back' -a 'text link-format xml octet-stream exi json cbor senml+json senml+cbor'
+__omnicat_opt '' --non '' '' 'coap: non-confirmable requests'
+__omnicat_opt '' --block-size x '' 'coap: block-wise transfer in blocks of N bytes (16..1024)' -a '16 32 64 128 256 512 1024'
+__omnicat_opt '' --token x '' 'coap: the request token (hex)'
+__omnicat_opt '' --ack-timeout x '' 'coap: first retransmission after S seconds (2)'
+__omnicat_opt '' --max-retransmit x '' 'coap: retransmissions before giving up (4)'
+__omnicat_opt '' --resource x '' 'coap server: another resource to serve; repeatable'

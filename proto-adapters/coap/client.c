@@ -227,7 +227,11 @@ static void send_next(struct ocoap *c)
 			oc_ep_dropped(c->ep, c->cur);
 			c->cur = NULL;
 			c->ended = true;
-			oc_ep_fail(c->ep, r, "'%s': cannot send the request", c->ep->name);
+			/* over TCP, sending fails when the connection could not be made */
+			if (c->tcp && r == OC_EFAIL)
+				oc_ep_fail(c->ep, OC_ECONNECT, "'%s': cannot connect", c->ep->name);
+			else
+				oc_ep_fail(c->ep, r, "'%s': cannot send the request", c->ep->name);
 			return;
 		}
 	}
@@ -396,7 +400,8 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	if (c->ep->role == OC_ROLE_SUB) {
 		int e = send_request(c, NULL, true);
 		if (e)
-			oc_ep_fail(c->ep, e, "'%s': cannot send the Observe request", c->ep->name);
+			oc_ep_fail(c->ep, c->tcp && e == OC_EFAIL ? OC_ECONNECT : e,
+				   "'%s': cannot send the Observe request", c->ep->name);
 	}
 	send_next(c);
 }

@@ -118,19 +118,20 @@ const char *ocoap_format_name(unsigned n)
 	return NULL;
 }
 
-/* Option names for headers; string-valued ones are shown as text, the others as numbers. */
+/* Option names for headers, and how their values are shown: s text, u a number, o opaque
+ * bytes as 0x hex (RFC 7252 §5.10's formats). Others: by number, as hex. */
 static const struct {
 	unsigned num;
 	const char *name;
-	bool text;
+	char kind;
 } option_names[] = {
-	{ COAP_OPTION_IF_MATCH, "If-Match", false },   { COAP_OPTION_URI_HOST, "Uri-Host", true },
-	{ COAP_OPTION_ETAG, "ETag", false },           { COAP_OPTION_OBSERVE, "Observe", false },
-	{ COAP_OPTION_URI_PORT, "Uri-Port", false },   { COAP_OPTION_LOCATION_PATH, "Location-Path", true },
-	{ COAP_OPTION_MAXAGE, "Max-Age", false },      { COAP_OPTION_LOCATION_QUERY, "Location-Query", true },
-	{ COAP_OPTION_ACCEPT, "Accept", false },       { COAP_OPTION_BLOCK2, "Block2", false },
-	{ COAP_OPTION_BLOCK1, "Block1", false },       { COAP_OPTION_SIZE2, "Size2", false },
-	{ COAP_OPTION_PROXY_URI, "Proxy-Uri", true },  { COAP_OPTION_SIZE1, "Size1", false },
+	{ COAP_OPTION_IF_MATCH, "If-Match", 'o' },   { COAP_OPTION_URI_HOST, "Uri-Host", 's' },
+	{ COAP_OPTION_ETAG, "ETag", 'o' },           { COAP_OPTION_OBSERVE, "Observe", 'u' },
+	{ COAP_OPTION_URI_PORT, "Uri-Port", 'u' },   { COAP_OPTION_LOCATION_PATH, "Location-Path", 's' },
+	{ COAP_OPTION_MAXAGE, "Max-Age", 'u' },      { COAP_OPTION_LOCATION_QUERY, "Location-Query", 's' },
+	{ COAP_OPTION_ACCEPT, "Accept", 'u' },       { COAP_OPTION_BLOCK2, "Block2", 'u' },
+	{ COAP_OPTION_BLOCK1, "Block1", 'u' },       { COAP_OPTION_SIZE2, "Size2", 'u' },
+	{ COAP_OPTION_PROXY_URI, "Proxy-Uri", 's' }, { COAP_OPTION_SIZE1, "Size1", 'u' },
 };
 
 void ocoap_options_to_msg(struct oc_msg *m, const coap_pdu_t *pdu)
@@ -152,19 +153,25 @@ void ocoap_options_to_msg(struct oc_msg *m, const coap_pdu_t *pdu)
 			continue;
 		}
 		const char *name = NULL;
-		bool text = false;
+		char kind = 'o';
 		for (size_t i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++)
 			if (option_names[i].num == it.number)
-				name = option_names[i].name, text = option_names[i].text;
+				name = option_names[i].name, kind = option_names[i].kind;
 		if (!name) {
 			snprintf(num, sizeof(num), "%u", it.number);
 			name = num;
 		}
-		if (text)
+		if (kind == 's') {
 			oc_msg_add_header(m, name, strlen(name), (const char *)v, len);
-		else {
-			snprintf(value, sizeof(value), "%u", n);
-			oc_msg_add_header(m, name, strlen(name), value, strlen(value));
+			continue;
 		}
+		if (kind == 'u') {
+			snprintf(value, sizeof(value), "%u", n);
+		} else {
+			size_t k = (size_t)snprintf(value, sizeof(value), "0x");
+			for (unsigned i = 0; i < len && k + 3 < sizeof(value); i++)
+				k += (size_t)snprintf(value + k, sizeof(value) - k, "%02x", v[i]);
+		}
+		oc_msg_add_header(m, name, strlen(name), value, strlen(value));
 	}
 }
