@@ -54,6 +54,8 @@ struct ocoap {
 	unsigned long next_token;
 	struct oc_msgq held;         /* answers and notifications while paused */
 	struct oc_defer finish;      /* the teardown, outside libcoap's callbacks */
+	uv_timer_t *deadline;        /* --ack-timeout/--max-retransmit: the request's last chance */
+	uint64_t wait_ms;            /* how long that is, 0: libcoap's own */
 };
 
 /* ---- requests ---------------------------------------------------------------------------- */
@@ -184,6 +186,16 @@ static void new_token(struct ocoap *c)
 	while ((n >>= 8) && c->token_len < sizeof(c->token));
 }
 
+static void deadline_cb(uv_timer_t *t)
+{
+	struct ocoap *c = t->data;
+	if (c->ended || c->closing)
+		return;
+	c->ended = true;
+	oc_ep_fail(c->ep, OC_ETIMEOUT, "'%s': no answer within the retransmission window",
+		   c->ep->name);
+}
+
 /* Send m (or, for an observer, the registration) as one request. */
 static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 {
@@ -214,6 +226,8 @@ static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 		   non ? " (non-confirmable)" : "", m ? m->len : 0);
 	if (coap_send(c->session, pdu) == COAP_INVALID_MID)
 		return OC_EFAIL;
+	if (c->deadline)
+		uv_timer_start(c->deadline, deadline_cb, c->wait_ms, 0);
 	ocoap_loop_arm(&c->loop);
 	return 0;
 }
@@ -276,8 +290,20 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 		return COAP_RESPONSE_FAIL; /* not ours (an old observation): RST */
 	coap_pdu_code_t code = coap_pdu_get_code(received);
 	struct oc_msg *m = answer_msg(received);
-	oc_verbose("'%s': %d.%02d, %zu bytes", c->ep->name, COAP_RESPONSE_CLASS(code), code & 0x1f,
-		   m->len);
+	if (c->deadline)
+		uv_timer_stop(c->deadline);
+	if (oc_log.verbose) {
+		char opts[512] = "";
+		size_t k = 0;
+		if (m->f[OC_F_CONTENT_TYPE])
+			k += (size_t)snprintf(opts, sizeof(opts), ", Content-Format %s",
+					      m->f[OC_F_CONTENT_TYPE]);
+		for (unsigned i = 0; i < m->nhdrs && k < sizeof(opts); i++)
+			k += (size_t)snprintf(opts + k, sizeof(opts) - k, ", %s %s", m->hdrs[i].name,
+					      m->hdrs[i].value);
+		oc_verbose("'%s': %d.%02d, %zu bytes%s", c->ep->name, COAP_RESPONSE_CLASS(code),
+			   code & 0x1f, m->len, opts);
+	}
 	if (c->ep->role == OC_ROLE_SUB) {
 		if (COAP_RESPONSE_CLASS(code) != 2 && !c->ended) {
 			c->ended = true;
@@ -389,12 +415,32 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	coap_session_set_app_data(c->session, c);
 	const char *v = oc_ep_opt(c->ep, "ack-timeout");
 	if (v) {
+		/* libcoap 4.3 ignores an ack timeout under a second: one second then */
 		double s = strtod(v, NULL);
+		if (s < 1) {
+			oc_verbose("'%s': --ack-timeout %s is raised to libcoap's least, 1 s",
+				   c->ep->name, v);
+			s = 1;
+		}
 		coap_fixed_point_t t = { (uint16_t)s, (uint16_t)((s - (unsigned)s) * 1000) };
 		coap_session_set_ack_timeout(c->session, t);
 	}
-	if ((v = oc_ep_opt(c->ep, "max-retransmit")))
-		coap_session_set_max_retransmit(c->session, (uint16_t)strtoul(v, NULL, 10));
+	unsigned mr = 4;
+	if ((v = oc_ep_opt(c->ep, "max-retransmit"))) {
+		mr = (unsigned)strtoul(v, NULL, 10);
+		if (mr) /* libcoap takes 1 and more; 0 is our deadline's */
+			coap_session_set_max_retransmit(c->session, (uint16_t)mr);
+	}
+	/* libcoap 4.3 retransmits at least once: for --max-retransmit 0 our own deadline ends
+	 * the wait, at RFC 7252's MAX_TRANSMIT_WAIT for it (ACK_TIMEOUT × ACK_RANDOM_FACTOR). */
+	const char *at = oc_ep_opt(c->ep, "ack-timeout");
+	if (v && mr == 0 && !c->tcp) {
+		double ack = at ? strtod(at, NULL) : 2;
+		c->wait_ms = (uint64_t)(ack * (double)((2u << mr) - 1) * 1.5 * 1000);
+		c->deadline = xmalloc(sizeof(*c->deadline));
+		uv_timer_init(uv_default_loop(), c->deadline);
+		c->deadline->data = c;
+	}
 	c->ready = true;
 	oc_ep_ready(c->ep);
 	if (c->ep->role == OC_ROLE_SUB) {
@@ -425,6 +471,22 @@ static int ocoap_check(struct oc_ep *ep)
 	if (bad) {
 		oc_ep_seterr(ep, OC_EUSAGE, "unknown Content-Format '%s' for --%s", oc_ep_opt(ep, bad),
 			     bad);
+		return OC_EUSAGE;
+	}
+	const char *t = oc_ep_opt(ep, "token");
+	if (t && (strlen(t) % 2 || strlen(t) > 16 || strspn(t, "0123456789abcdefABCDEF") != strlen(t))) {
+		oc_ep_seterr(ep, OC_EUSAGE, "invalid --token '%s': expected up to 8 bytes in hex", t);
+		return OC_EUSAGE;
+	}
+	const char *b = oc_ep_opt(ep, "block-size");
+	unsigned long bs = b ? strtoul(b, NULL, 10) : 16;
+	if (bs < 16 || bs > 1024 || (bs & (bs - 1))) {
+		oc_ep_seterr(ep, OC_EUSAGE, "invalid --block-size '%s': expected 16, 32, ... or 1024", b);
+		return OC_EUSAGE;
+	}
+	const char *mr = oc_ep_opt(ep, "max-retransmit");
+	if (mr && (strspn(mr, "0123456789") != strlen(mr) || !*mr || strtoul(mr, NULL, 10) > 20)) {
+		oc_ep_seterr(ep, OC_EUSAGE, "invalid --max-retransmit '%s': expected 0 to 20", mr);
 		return OC_EUSAGE;
 	}
 	return 0;
@@ -527,6 +589,8 @@ static void finish(struct oc_defer *d)
 	if (c->session)
 		coap_session_release(c->session);
 	ocoap_loop_stop(&c->loop);
+	if (c->deadline)
+		oc_uv_close_free(c->deadline);
 	oc_ep_closed(ep);
 }
 

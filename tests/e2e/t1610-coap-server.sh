@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# t1610-coap-server — `omnicat server coap://` against libcoap's coap-client: GET the latest
+# stdin message, PUT/POST/DELETE to stdout, --echo, Observe notifications for each stdin
+# line, /.well-known/core, a malformed datagram, coap+tcp, and a relay into coap-listen.
+. "$(dirname "$0")/lib.sh"
+
+# cget PATH [ARGS...]: coap-client's GET of the server's PATH, payload only, bounded.
+cget() {
+	local path=$1
+	shift
+	timeout 20 coap-client-notls -B 5 -m get -o /dev/stdout "$@" "coap://127.0.0.1:$P$path"
+}
+
+# srv [ARGS...]: omnicat server coap://127.0.0.1:$P/sensor ARGS with stdin the FIFO srv.in
+# (held open on fd 7); returns once it answers.
+srv() {
+	require_peer coap-client-notls
+	P=$(free_port)
+	mkfifo srv.in
+	bg srv oc server "coap://127.0.0.1:$P/sensor" "$@"
+	exec 7>srv.in
+	wait_udp_port "$P"
+}
+
+t_get_put() {
+	srv --resource /other --jsonl
+	echo '{"payload":"21.5","content_type":"application/json"}' >&7
+	wait_for sh -c "coap-client-notls -B 2 -m get -o /dev/stdout coap://127.0.0.1:$P/sensor | grep -q 21.5"
+	cget /sensor >got
+	assert_content got '21.5'
+	# the other resource answers the same latest value
+	cget /other >got2
+	assert_content got2 '21.5'
+	# PUT and POST go to stdout with method, path, query, options, peer; answers 2.04/2.01
+	timeout 20 coap-client-notls -B 5 -m put -e 'put-data' "coap://127.0.0.1:$P/other?x=1" 2>put.err
+	timeout 20 coap-client-notls -B 5 -m post -e 'posted' "coap://127.0.0.1:$P/sensor" 2>post.err
+	timeout 20 coap-client-notls -B 5 -m delete "coap://127.0.0.1:$P/sensor" 2>del.err
+	wait_line srv.out '"method":"DELETE"'
+	assert_grep srv.out '"payload":"put-data".*"method":"PUT","path":"/other","query":"x=1"'
+	assert_grep srv.out '"payload":"posted".*"method":"POST","path":"/sensor"'
+	assert_grep srv.out '"peer":"127\.0\.0\.1:[0-9]+"'
+	assert_no_grep put.err '4\.|5\.'
+	# discovery lists both, observable
+	cget /.well-known/core >core
+	assert_grep core '</sensor>'
+	assert_grep core '</other>'
+	assert_grep core 'obs'
+	exec 7>&-
+}
+run_test "GET answers the latest stdin message; PUT/POST/DELETE to stdout (--jsonl); .well-known/core" t_get_put
+
+t_observe() {
+	srv
+	echo first >&7
+	wait_for sh -c "coap-client-notls -B 2 -m get -o /dev/stdout coap://127.0.0.1:$P/sensor | grep -q first"
+	bg obs timeout 20 coap-client-notls -m get -s 15 -B 20 "coap://127.0.0.1:$P/sensor"
+	wait_line obs.out 'first'
+	# each value arrives as a notification (coap-client prints each one as it comes)
+	for v in second third fourth; do
+		echo "$v" >&7
+		wait_line obs.out "$v"
+	done
+	exec 7>&-
+}
+run_test "Observe: coap-client -s gets a notification for each stdin line" t_observe
+
+t_echo_bad() {
+	require_peer socat
+	srv --echo -d initial
+	cget /sensor >got
+	assert_content got 'initial'
+	timeout 20 coap-client-notls -B 5 -m put -e 'echo me' -o /dev/stdout "coap://127.0.0.1:$P/sensor" >echo.out
+	assert_content echo.out 'echo me'
+	# garbage in a datagram: ignored (or reset), the server goes on
+	printf 'not coap at all\377\000' | socat -u - "UDP:127.0.0.1:$P"
+	printf '\100' | socat -u - "UDP:127.0.0.1:$P"
+	cget /sensor >again
+	assert_content again 'initial'
+	kill -0 "$(pid_of srv)"
+	exec 7>&-
+}
+run_test "--echo and -d; a malformed datagram does not stop the server" t_echo_bad
+
+t_tcp_relay() {
+	require_peer coap-client-notls
+	P=$(free_port)
+	bg tsrv oc server "coap+tcp://127.0.0.1:$P/t" -d over-tcp
+	wait_port "$P"
+	timeout 20 coap-client-notls -B 5 -m get -o /dev/stdout "coap+tcp://127.0.0.1:$P/t" >tcp.out
+	assert_content tcp.out 'over-tcp'
+	# relay: lines from a TCP peer become the resource's value
+	local tp
+	P=$(free_port)
+	tp=$(free_port)
+	bg rel oc relay "tcp-listen://127.0.0.1:$tp" "coap-listen://127.0.0.1:$P/relayed"
+	wait_udp_port "$P"
+	wait_port "$tp"
+	printf 'hello\nworld\n' | socat -u - "TCP:127.0.0.1:$tp"
+	wait_for sh -c "coap-client-notls -B 2 -m get -o /dev/stdout coap://127.0.0.1:$P/relayed | grep -q world"
+}
+run_test "coap+tcp server; relay tcp-listen -> coap-listen" t_tcp_relay
+
+done_testing
