@@ -10,7 +10,7 @@
 _omnicat_commands='client server pub sub relay help'
 _omnicat_framings='line raw nul len32 jsonl csv'
 # Built-in schemes, as their URL prefixes.
-_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen:// mqtt:// mqtts:// mqtt+ws:// mqtt+wss:// coap:// coap+tcp:// coap-listen://'
+_omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen:// mqtt:// mqtts:// mqtt+ws:// mqtt+wss:// coap:// coap+tcp:// coaps:// coaps+tcp:// coap-listen://'
 _omnicat_methods='GET HEAD POST PUT PATCH DELETE OPTIONS'
 # CoAP's methods (-X after a coap URL) and Content-Format names (--content-format, --accept).
 _omnicat_coap_methods='GET POST PUT DELETE FETCH PATCH IPATCH'
@@ -36,7 +36,7 @@ _omnicat_opts_topic='-q --qos -t --topic --client-id'
 _omnicat_opts_mqtt='--mqtt-version --content-type --expiry --session --session-expiry --no-retained --retained-only --ws-path'
 _omnicat_opts_will='--will-topic --will-payload --will-qos --will-retain'
 # Adapter options of coap, which every command takes too.
-_omnicat_opts_coap='--content-format --accept --non --block-size --token --ack-timeout --max-retransmit --resource'
+_omnicat_opts_coap='--content-format --accept --non --block-size --token --ack-timeout --max-retransmit --psk-identity --psk-key-file --resource'
 # Options only some commands take.
 _omnicat_opts_data='-d --data'                # client, pub, server
 _omnicat_opts_exec='--exec --exec-shell'      # client, server

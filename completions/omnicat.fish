@@ -56,7 +56,9 @@ function __omnicat_urls
                 mqtt+wss:// 'MQTT over secure WebSocket: mqtt+wss://host/topic' \
                 coap:// 'CoAP: client coap://host[:port]/path?query, pub (PUT), sub (Observe)' \
                 coap+tcp:// 'CoAP over TCP: coap+tcp://host[:port]/path' \
-                coap-listen:// 'CoAP server in relays: coap-listen://[host]:port/path'
+                coap-listen:// 'CoAP server in relays: coap-listen://[host]:port/path' \
+                coaps:// 'CoAP over DTLS: coaps://host[:port]/path --psk-identity ID --psk-key-file FILE' \
+                coaps+tcp:// 'CoAP over TLS: coaps+tcp://host[:port]/path'
     end
 end
 
@@ -248,3 +250,5 @@ __omnicat_opt '' --token x '' 'coap: the request token (hex)'
 __omnicat_opt '' --ack-timeout x '' 'coap: first retransmission after S seconds (2)'
 __omnicat_opt '' --max-retransmit x '' 'coap: retransmissions before giving up (4)'
 __omnicat_opt '' --resource x '' 'coap server: another resource to serve; repeatable'
+__omnicat_opt '' --psk-identity x '' "coaps: the pre-shared key's identity"
+__omnicat_opt '' --psk-key-file x '' 'coaps: the pre-shared key, first line of FILE'

@@ -34,6 +34,8 @@ static const struct oc_adopt ocoap_opts[] = {
 	{ "token", OC_ARG_STR, "HEX", "coap: the request token", true },
 	{ "ack-timeout", OC_ARG_SECS, "S", "coap: first retransmission after S seconds (2)", true },
 	{ "max-retransmit", OC_ARG_STR, "N", "coap: retransmissions before giving up (4)", true },
+	{ "psk-identity", OC_ARG_STR, "ID", "coaps: the pre-shared key's identity", true },
+	{ "psk-key-file", OC_ARG_STR, "FILE", "coaps: the pre-shared key, first line of FILE", true },
 	{ 0 },
 };
 
@@ -56,7 +58,15 @@ struct ocoap {
 	struct oc_defer finish;      /* the teardown, outside libcoap's callbacks */
 	uv_timer_t *deadline;        /* --ack-timeout/--max-retransmit: the request's last chance */
 	uint64_t wait_ms;            /* how long that is, 0: libcoap's own */
+	int port;                    /* the server's */
+	struct oc_tcp_probe *probe;  /* telling why a TLS connection failed, or NULL */
 };
+
+/* coaps:// and coaps+tcp:// */
+static bool is_secure(const struct oc_ep *ep)
+{
+	return !strncmp(ep->spec->url.scheme, "coaps", 5);
+}
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
@@ -232,6 +242,24 @@ static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 	return 0;
 }
 
+static void probed(void *data, int result)
+{
+	struct ocoap *c = data;
+	c->probe = NULL;
+	if (result)
+		oc_ep_fail(c->ep, result, "'%s': cannot connect", c->ep->name);
+	else
+		oc_ep_fail(c->ep, OC_ETLS, "'%s': the TLS handshake failed", c->ep->name);
+}
+
+static void probe_why(struct ocoap *c)
+{
+	const struct oc_url *u = &c->ep->spec->url;
+	c->probe = oc_tcp_probe_start(u->host, c->port, c->ep->cfg, probed, c);
+	if (!c->probe)
+		probed(c, OC_ECONNECT);
+}
+
 static void send_next(struct ocoap *c)
 {
 	while (!c->cur && c->q.len && c->session && !c->closing && !c->ended) {
@@ -241,8 +269,11 @@ static void send_next(struct ocoap *c)
 			oc_ep_dropped(c->ep, c->cur);
 			c->cur = NULL;
 			c->ended = true;
-			/* over TCP, sending fails when the connection could not be made */
-			if (c->tcp && r == OC_EFAIL)
+			/* over TCP, sending fails when the connection could not be made: over TLS
+			 * a probe tells a refused connection from a failed handshake */
+			if (c->tcp && r == OC_EFAIL && is_secure(c->ep))
+				probe_why(c);
+			else if (c->tcp && r == OC_EFAIL)
 				oc_ep_fail(c->ep, OC_ECONNECT, "'%s': cannot connect", c->ep->name);
 			else
 				oc_ep_fail(c->ep, r, "'%s': cannot send the request", c->ep->name);
@@ -381,6 +412,38 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 
 static void finish(struct oc_defer *d);
 
+/* coaps:// (DTLS) or coaps+tcp:// (TLS) with a pre-shared key: the identity given, the
+ * key the first line of --psk-key-file (never printed). A wrong key fails the handshake:
+ * libcoap reports it as COAP_NACK_TLS_FAILED (exit 7). */
+static coap_session_t *psk_session(struct ocoap *c, const coap_address_t *dst)
+{
+	const char *id = oc_ep_opt(c->ep, "psk-identity"), *file = oc_ep_opt(c->ep, "psk-key-file");
+	char *key;
+	size_t len;
+	if (oc_read_file(file, &key, &len)) {
+		oc_ep_fail(c->ep, OC_EIO, "cannot read '%s'", file);
+		return NULL;
+	}
+	size_t n = 0; /* the first line (the file need not end in a NUL) */
+	while (n < len && key[n] != '\n' && key[n] != '\r')
+		n++;
+	len = n;
+	coap_dtls_cpsk_t setup;
+	memset(&setup, 0, sizeof(setup));
+	setup.version = COAP_DTLS_CPSK_SETUP_VERSION;
+	setup.client_sni = c->ep->spec->url.host;
+	setup.psk_info.identity.s = (const uint8_t *)id;
+	setup.psk_info.identity.length = strlen(id);
+	setup.psk_info.key.s = (const uint8_t *)key;
+	setup.psk_info.key.length = len;
+	coap_session_t *s = coap_new_client_session_psk2(c->loop.ctx, NULL, dst,
+							 c->tcp ? COAP_PROTO_TLS : COAP_PROTO_DTLS,
+							 &setup);
+	memset(key, 0, len);
+	free(key);
+	return s;
+}
+
 static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 {
 	struct ocoap *c = r->data;
@@ -406,8 +469,9 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	}
 	coap_register_response_handler(c->loop.ctx, on_response);
 	coap_register_nack_handler(c->loop.ctx, on_nack);
-	c->session = coap_new_client_session(c->loop.ctx, NULL, &dst,
-					     c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
+	c->session = is_secure(c->ep) ? psk_session(c, &dst)
+				      : coap_new_client_session(c->loop.ctx, NULL, &dst,
+								c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
 	if (!c->session) {
 		oc_ep_fail(c->ep, OC_ECONNECT, "cannot open a CoAP session to '%s'", c->ep->name);
 		return;
@@ -459,9 +523,11 @@ static int ocoap_check(struct oc_ep *ep)
 		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs a host", ep->name);
 		return OC_EUSAGE;
 	}
-	if (!strcmp(u->scheme, "coaps") || !strcmp(u->scheme, "coaps+tcp")) {
-		oc_ep_seterr(ep, OC_ENOTBUILT, "'%s': CoAP over DTLS/TLS is not built in yet", ep->name);
-		return OC_ENOTBUILT;
+	if (is_secure(ep) && (!oc_ep_opt(ep, "psk-identity") || !oc_ep_opt(ep, "psk-key-file"))) {
+		oc_ep_seterr(ep, OC_EUSAGE,
+			     "'%s' needs --psk-identity and --psk-key-file (certificates are not "
+			     "built in yet)", ep->name);
+		return OC_EUSAGE;
 	}
 	const char *bad = NULL;
 	if (ocoap_format_of(oc_ep_opt(ep, "content-format")) == -2)
@@ -528,7 +594,8 @@ static int ocoap_open(struct oc_ep *ep)
 	c->accept = ocoap_format_of(oc_ep_opt(ep, "accept"));
 	c->tcp = strstr(u->scheme, "+tcp") != NULL;
 	c->res.data = c;
-	int port = u->port >= 0 ? u->port : 5683;
+	int port = u->port >= 0 ? u->port : is_secure(ep) ? 5684 : 5683;
+	c->port = port;
 	int e = oc_resolve_start(&c->res, u->host, port, c->tcp ? SOCK_STREAM : SOCK_DGRAM, ep->cfg,
 				 false, resolved);
 	if (e) {
@@ -598,6 +665,9 @@ static void ocoap_close(struct oc_ep *ep)
 {
 	struct ocoap *c = ep->priv;
 	c->closing = true;
+	if (c->probe)
+		oc_tcp_probe_cancel(c->probe);
+	c->probe = NULL;
 	if (c->res.active) { /* the lookup's callback comes anyway: it schedules the finish */
 		oc_resolve_cancel(&c->res);
 		return;

@@ -473,3 +473,86 @@ mq_subscribed() {
 	f=$(printf '%s' "$3" | sed 's/[][\.*^$+?(){}|]/\\&/g')
 	wait_for _mq_subs "$1.err" ": $2 [0-2] $f\$" "${4:-1}"
 }
+
+# ---- CoAP servers (libcoap's examples, Debian's libcoap3-bin) -------------------------------
+
+# coap_answers PORT: a CoAP server on 127.0.0.1:PORT (UDP) answers a GET of
+# /.well-known/core (one bounded try).
+coap_answers() {
+	timeout 5 coap-client-notls -B 1 -m get "coap://127.0.0.1:$1/.well-known/core" 2>/dev/null |
+		grep -q '</time>'
+}
+
+# start_coap_server NAME [ARGS...]: coap-server-notls (background process NAME) on a free
+# 127.0.0.1 port, UDP and TCP ($COAP_PORT), with ARGS (-d N: up to N resources created by PUT;
+# -v 7: every PDU it receives in NAME.err); returns once it answers. $COAP_URL is
+# coap://127.0.0.1:$COAP_PORT. It serves /time (observable, changes every second; ?ticks or a
+# FETCH of "ticks": seconds), /async?N (answers "done" after N s), /example_data (PUT
+# replaces it) and, with -d, dynamic resources (PUT/POST create them, GET and Observe read
+# them, DELETE removes them; they keep the Content-Format they were written with).
+start_coap_server() {
+	local name=$1
+	shift
+	require_peer coap-server-notls coap-client-notls
+	COAP_PORT=$(free_port)
+	COAP_URL=coap://127.0.0.1:$COAP_PORT
+	bg "$name" coap-server-notls -A 127.0.0.1 -p "$COAP_PORT" "$@"
+	wait_udp_port "$COAP_PORT"
+	wait_for coap_answers "$COAP_PORT"
+}
+
+# free_port_pair: a port P such that P and P+1 are both free (TCP and UDP) on 127.0.0.1.
+free_port_pair() {
+	"$PY" - <<'EOF2'
+import socket
+def free(p):
+    socks = []
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in socks:
+            s.close()
+for _ in range(200):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    p = t.getsockname()[1]
+    t.close()
+    if p < 65535 and free(p) and free(p + 1):
+        print(p)
+        break
+EOF2
+}
+
+# start_coaps_server NAME [ARGS...]: coap-server-openssl (background process NAME) with ARGS
+# (-k KEY -h HINT for PSK; -c/-j/-C for certificates): plain CoAP on $COAP_PORT (UDP and
+# TCP), DTLS and TLS on $COAPS_PORT ($COAP_PORT + 1); returns once both are there.
+# $COAPS_URL is coaps://127.0.0.1:$COAPS_PORT.
+start_coaps_server() {
+	local name=$1
+	shift
+	require_peer coap-server-openssl coap-client-notls
+	COAP_PORT=$(free_port_pair)
+	COAPS_PORT=$((COAP_PORT + 1))
+	COAP_URL=coap://127.0.0.1:$COAP_PORT
+	COAPS_URL=coaps://127.0.0.1:$COAPS_PORT
+	bg "$name" coap-server-openssl -A 127.0.0.1 -p "$COAP_PORT" "$@"
+	wait_udp_port "$COAP_PORT"
+	wait_udp_port "$COAPS_PORT"
+	wait_port "$COAPS_PORT"
+	wait_for coap_answers "$COAP_PORT"
+}
+
+# coap_get URL [coap-client ARGS...]: the payload a GET of URL by coap-client-notls gets, as
+# is (-o /dev/stdout: printed to a terminal it would get a newline added), bounded. An error
+# answer ("4.04 Not Found") goes to stderr, and its status is 0 all the same.
+coap_get() {
+	local url=$1
+	shift
+	timeout 20 coap-client-notls -B 10 -m get -o /dev/stdout "$@" "$url"
+}
