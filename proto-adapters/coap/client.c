@@ -57,8 +57,10 @@ struct ocoap {
 	struct oc_msgq held;         /* answers and notifications while paused */
 	struct oc_defer finish;      /* the teardown, outside libcoap's callbacks */
 	uv_timer_t *deadline;        /* --ack-timeout/--max-retransmit: the request's last chance */
-	uint64_t wait_ms;            /* how long that is, 0: libcoap's own */
+	uint64_t wait_ms;            /* how long that is */
+	bool own_deadline;           /* it bounds each request (--max-retransmit 0) */
 	int port;                    /* the server's */
+	bool dtls_up;                /* the DTLS/TLS handshake succeeded */
 	struct oc_tcp_probe *probe;  /* telling why a TLS connection failed, or NULL */
 };
 
@@ -202,8 +204,12 @@ static void deadline_cb(uv_timer_t *t)
 	if (c->ended || c->closing)
 		return;
 	c->ended = true;
-	oc_ep_fail(c->ep, OC_ETIMEOUT, "'%s': no answer within the retransmission window",
-		   c->ep->name);
+	if (is_secure(c->ep) && !c->dtls_up)
+		oc_ep_fail(c->ep, OC_ETLS, "'%s': the %s handshake did not finish", c->ep->name,
+			   c->tcp ? "TLS" : "DTLS");
+	else
+		oc_ep_fail(c->ep, OC_ETIMEOUT, "'%s': no answer within the retransmission window",
+			   c->ep->name);
 }
 
 /* Send m (or, for an observer, the registration) as one request. */
@@ -236,7 +242,7 @@ static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 		   non ? " (non-confirmable)" : "", m ? m->len : 0);
 	if (coap_send(c->session, pdu) == COAP_INVALID_MID)
 		return OC_EFAIL;
-	if (c->deadline)
+	if (c->own_deadline)
 		uv_timer_start(c->deadline, deadline_cb, c->wait_ms, 0);
 	ocoap_loop_arm(&c->loop);
 	return 0;
@@ -408,6 +414,29 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 	}
 }
 
+/* Session events: a DTLS/TLS handshake that failed (a wrong key) ends the run at once with
+ * 7, a TCP connection that failed with 6, rather than after the retransmissions. */
+static int on_event(coap_session_t *session, const coap_event_t event)
+{
+	struct ocoap *c = coap_session_get_app_data(session);
+	if (!c || c->closing || c->ended)
+		return 0;
+	if (event == COAP_EVENT_DTLS_ERROR || (event == COAP_EVENT_DTLS_CLOSED && is_secure(c->ep) &&
+					       !c->dtls_up)) {
+		c->ended = true;
+		oc_ep_fail(c->ep, OC_ETLS, "'%s': the %s handshake failed", c->ep->name,
+			   c->tcp ? "TLS" : "DTLS");
+	} else if (event == COAP_EVENT_TCP_FAILED) {
+		c->ended = true;
+		oc_ep_fail(c->ep, OC_ECONNECT, "'%s': cannot connect", c->ep->name);
+	} else if (event == COAP_EVENT_DTLS_CONNECTED) {
+		c->dtls_up = true;
+		if (c->deadline && !c->own_deadline)
+			uv_timer_stop(c->deadline);
+	}
+	return 0;
+}
+
 /* ---- opening ------------------------------------------------------------------------------- */
 
 static void finish(struct oc_defer *d);
@@ -469,6 +498,7 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	}
 	coap_register_response_handler(c->loop.ctx, on_response);
 	coap_register_nack_handler(c->loop.ctx, on_nack);
+	coap_register_event_handler(c->loop.ctx, on_event);
 	c->session = is_secure(c->ep) ? psk_session(c, &dst)
 				      : coap_new_client_session(c->loop.ctx, NULL, &dst,
 								c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
@@ -495,15 +525,21 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 		if (mr) /* libcoap takes 1 and more; 0 is our deadline's */
 			coap_session_set_max_retransmit(c->session, (uint16_t)mr);
 	}
-	/* libcoap 4.3 retransmits at least once: for --max-retransmit 0 our own deadline ends
-	 * the wait, at RFC 7252's MAX_TRANSMIT_WAIT for it (ACK_TIMEOUT × ACK_RANDOM_FACTOR). */
+	/* Our own deadline, at RFC 7252's MAX_TRANSMIT_WAIT for the values given (ACK_TIMEOUT ×
+	 * (2^(MAX_RETRANSMIT + 1) − 1) × ACK_RANDOM_FACTOR), where libcoap would wait longer:
+	 * it retransmits at least once (--max-retransmit 0), and a DTLS handshake whose peer
+	 * goes quiet (a wrong key, the alert lost) waits for no timeout of its own. */
 	const char *at = oc_ep_opt(c->ep, "ack-timeout");
-	if (v && mr == 0 && !c->tcp) {
+	bool own = v && mr == 0 && !c->tcp;
+	if (own || is_secure(c->ep)) {
 		double ack = at ? strtod(at, NULL) : 2;
 		c->wait_ms = (uint64_t)(ack * (double)((2u << mr) - 1) * 1.5 * 1000);
 		c->deadline = xmalloc(sizeof(*c->deadline));
 		uv_timer_init(uv_default_loop(), c->deadline);
 		c->deadline->data = c;
+		c->own_deadline = own;
+		if (is_secure(c->ep)) /* until the handshake is done */
+			uv_timer_start(c->deadline, deadline_cb, c->wait_ms, 0);
 	}
 	c->ready = true;
 	oc_ep_ready(c->ep);
