@@ -19,7 +19,8 @@ BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-open
 TEST_PEERS := socat ncat iperf3 mandoc python3 python3-websockets procps psmisc coreutils nginx \
 	openssl curl wrk nghttp2-server mosquitto mosquitto-clients python3-paho-mqtt \
 	libcoap3-bin
-BENCH_PEERS := socat iperf3 nginx wrk curl python3 python3-websockets mosquitto mosquitto-clients
+BENCH_PEERS := socat iperf3 nginx wrk curl python3 python3-websockets mosquitto mosquitto-clients \
+	libcoap3-bin
 # npm packages (tests/node/package-lock.json) for peers Debian lacks: node's ws.
 NODE_PEERS := tests/node/node_modules/.package-lock.json
 
