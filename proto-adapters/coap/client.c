@@ -61,6 +61,9 @@ struct ocoap {
 	bool own_deadline;           /* it bounds each request (--max-retransmit 0) */
 	int port;                    /* the server's */
 	bool dtls_up;                /* the DTLS/TLS handshake succeeded */
+	uv_timer_t *reobserve;       /* sub: Max-Age passed without a notification */
+	bool observing;              /* sub: a notification came since the last registration */
+	struct oc_backoff backoff;   /* sub --reconnect: re-registration delays */
 	struct oc_tcp_probe *probe;  /* telling why a TLS connection failed, or NULL */
 };
 
@@ -318,6 +321,30 @@ static void deliver(struct ocoap *c, struct oc_msg *m)
 		oc_ep_emit(c->ep, m);
 }
 
+/* RFC 7641 §3.3.1: a notification is fresh for its Max-Age (60 s without one); when that
+ * passes with no newer one, the client registers again (a server that restarted forgot it).
+ * A second of slack lets a notification sent on time arrive. */
+static void reobserve_cb(uv_timer_t *t)
+{
+	struct ocoap *c = t->data;
+	if (c->closing || c->ended)
+		return;
+	oc_verbose("'%s': registering again (Observe)", c->ep->name);
+	int e = send_request(c, NULL, true);
+	if (e && !c->ended) {
+		c->ended = true;
+		oc_ep_fail(c->ep, e, "'%s': cannot send the Observe request", c->ep->name);
+	}
+}
+
+static void reobserve_after(struct ocoap *c, const coap_pdu_t *pdu)
+{
+	coap_opt_iterator_t it;
+	coap_opt_t *o = coap_check_option(pdu, COAP_OPTION_MAXAGE, &it);
+	unsigned age = o ? coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o)) : 60;
+	uv_timer_start(c->reobserve, reobserve_cb, (uint64_t)age * 1000 + 1000, 0);
+}
+
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
 				   const coap_pdu_t *received, const coap_mid_t mid)
 {
@@ -342,6 +369,16 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 			   code & 0x1f, m->len, opts);
 	}
 	if (c->ep->role == OC_ROLE_SUB) {
+		if (COAP_RESPONSE_CLASS(code) != 2 && c->observing && c->ep->cfg->reconnect) {
+			/* the observation ended (a server going down says 4.04): register again */
+			uint64_t ms = oc_backoff_next(&c->backoff);
+			oc_verbose("'%s': the observation ended (%d.%02d); again in %llu ms",
+				   c->ep->name, COAP_RESPONSE_CLASS(code), code & 0x1f,
+				   (unsigned long long)ms);
+			uv_timer_start(c->reobserve, reobserve_cb, ms, 0);
+			oc_msg_unref(m);
+			return COAP_RESPONSE_OK;
+		}
 		if (COAP_RESPONSE_CLASS(code) != 2 && !c->ended) {
 			c->ended = true;
 			int err = code == COAP_RESPONSE_CODE(401) || code == COAP_RESPONSE_CODE(403)
@@ -351,6 +388,9 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 			oc_msg_unref(m);
 			return COAP_RESPONSE_OK;
 		}
+		c->observing = true;
+		oc_backoff_reset(&c->backoff);
+		reobserve_after(c, received);
 		deliver(c, m);
 		return COAP_RESPONSE_OK;
 	}
@@ -385,7 +425,20 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 	struct ocoap *c = coap_session_get_app_data(session);
 	if (!c || c->closing || c->ended)
 		return;
+	if (c->ep->role == OC_ROLE_SUB && c->ep->cfg->reconnect && reason != COAP_NACK_TLS_FAILED) {
+		/* the server is gone (a restart): register again, after a while */
+		uint64_t ms = oc_backoff_next(&c->backoff);
+		oc_verbose("'%s': no answer to the Observe request; again in %llu ms", c->ep->name,
+			   (unsigned long long)ms);
+		uv_timer_start(c->reobserve, reobserve_cb, ms, 0);
+		return;
+	}
 	c->ended = true;
+	if (c->ep->role == OC_ROLE_SUB && c->observing) {
+		oc_ep_fail(c->ep, OC_EINCOMPLETE, "'%s': lost the observation (the server does not "
+			   "answer)", c->ep->name);
+		return;
+	}
 	switch (reason) {
 	case COAP_NACK_TOO_MANY_RETRIES:
 		oc_ep_fail(c->ep, OC_ETIMEOUT, "'%s': no answer within the retransmission window",
@@ -544,6 +597,9 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	c->ready = true;
 	oc_ep_ready(c->ep);
 	if (c->ep->role == OC_ROLE_SUB) {
+		c->reobserve = xmalloc(sizeof(*c->reobserve));
+		uv_timer_init(uv_default_loop(), c->reobserve);
+		c->reobserve->data = c;
 		int e = send_request(c, NULL, true);
 		if (e)
 			oc_ep_fail(c->ep, c->tcp && e == OC_EFAIL ? OC_ECONNECT : e,
@@ -694,6 +750,8 @@ static void finish(struct oc_defer *d)
 	ocoap_loop_stop(&c->loop);
 	if (c->deadline)
 		oc_uv_close_free(c->deadline);
+	if (c->reobserve)
+		oc_uv_close_free(c->reobserve);
 	oc_ep_closed(ep);
 }
 

@@ -462,4 +462,29 @@ t_dtls() {
 }
 run_test "coaps (DTLS PSK): right key passes, wrong key exits 7; sub over DTLS; coaps+tcp" t_dtls
 
+# Observe across a server restart: with --reconnect the observation is registered again and
+# notifications resume; without it the end of the observation ends the run (one line)
+t_observe_restart() {
+	start_coap_server srv1
+	local port=$COAP_PORT
+	bg obs oc sub "$COAP_URL/time" --reconnect -c 8
+	wait_for sh -c '[ "$(wc -l <obs.out)" -ge 2 ]'
+	kill "$(pid_of srv1)"
+	wait_for sh -c "! kill -0 $(pid_of srv1) 2>/dev/null"
+	local before
+	before=$(wc -l <obs.out)
+	bg srv2 coap-server-notls -A 127.0.0.1 -p "$port"
+	wait_for coap_answers "$port"
+	expect_exit obs 0
+	[ "$(wc -l <obs.out)" = 8 ] || fail "expected 8 notifications, got $(wc -l <obs.out)"
+	note "notifications before the restart: $before, after: $((8 - before))"
+	# without --reconnect
+	bg once oc sub "coap://127.0.0.1:$port/time"
+	wait_for sh -c '[ "$(wc -l <once.out)" -ge 1 ]'
+	kill "$(pid_of srv2)"
+	expect_exit once 10
+	assert_one_line_error once.err
+}
+run_test "sub: Observe across a server restart with --reconnect; without it the run ends" t_observe_restart
+
 done_testing
