@@ -23,7 +23,8 @@ int cmd_server(struct cmd_ctx *c)
 	struct oc_ep *url = cmd_endpoint(c->args.urls[0], cfg, OC_ROLE_SERVER, &status);
 	if (!url)
 		return status;
-	if ((cfg->exec || cfg->exec_shell) && !oc_ep_has(url, OC_AF_REQUEST)) {
+	if ((cfg->exec || cfg->exec_shell) && !oc_ep_has(url, OC_AF_REQUEST) &&
+	    !oc_ep_has(url, OC_AF_EXEC)) {
 		char err[512];
 		struct oc_ep *probe = cmd_exec_endpoint(cfg, err, sizeof(err));
 		if (!probe || !oc_ep_has(url, OC_AF_CONNS)) {

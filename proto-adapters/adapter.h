@@ -42,6 +42,8 @@
 #define OC_AF_AUTH 0x800     /* takes credentials: -u, --password-file */
 #define OC_AF_TOPICS 0x1000  /* publishes to / subscribes to topics: -q, -r, -t and
 			      * --client-id apply */
+#define OC_AF_EXEC 0x4000    /* a server that runs --exec itself, one child per request,
+			      * and still takes messages from stdin */
 #define OC_AF_ONEWAY 0x2000  /* in a relay it subscribes (left) or publishes (right): its
 			      * `client` (request/response) is a command of its own */
 

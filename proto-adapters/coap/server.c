@@ -4,13 +4,17 @@
  * written to the endpoint (stdin's last line, or -d), and each new one notifies its
  * observers (RFC 7641). PUT, POST and DELETE go out as messages (method, path, query, the
  * options as headers, payload, peer) and are answered 2.04 Changed, 2.01 Created, 2.02
- * Deleted, or with --echo 2.05 and their own payload. /.well-known/core is libcoap's.
+ * Deleted, with --echo 2.05 and their own payload, or with --exec by a child per request
+ * (its stdout is the 2.05 payload; a failure 5.00): the request gets an empty ACK at once
+ * and the answer as a separate response (libcoap's async requests) when the child is done.
+ * /.well-known/core is libcoap's.
  * coap+tcp:// listens on TCP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coap.h"
+#include "collect.h"
 #include "data.h"
 #include "defer.h"
 #include "err.h"
@@ -40,6 +44,7 @@ struct ocoap_srv {
 	struct oc_msgq held;         /* requests while paused */
 	bool paused, closing;
 	struct oc_defer finish;
+	struct pending *pendings;    /* requests whose --exec child is running or done */
 };
 
 static void deliver(struct ocoap_srv *s, struct oc_msg *m)
@@ -74,11 +79,90 @@ static void hnd_get(coap_resource_t *r, coap_session_t *session, const coap_pdu_
 				     m ? release_msg : NULL, m ? oc_msg_ref(s->latest) : NULL);
 }
 
+#define EXEC_MAX_OUT (1u << 20) /* a --exec child's answer, at most */
+
+/* A request whose --exec child is running; then its answer, until libcoap asks for it. */
+struct pending {
+	struct pending *next;        /* the server's list */
+	struct ocoap_srv *s;
+	coap_async_t *async;
+	coap_session_t *session;
+	struct oc_collect *exec;
+	bool done, failed;
+	char *out;
+	size_t len;
+};
+
+static void exec_done(void *ud, int result, char *out, size_t len, const char *errmsg)
+{
+	struct pending *p = ud;
+	p->exec = NULL;
+	p->done = true;
+	p->failed = result != 0;
+	if (result)
+		oc_verbose("%s", errmsg);
+	p->out = out;
+	p->len = len;
+	coap_async_trigger(p->async); /* libcoap calls the handler again: answer() */
+	ocoap_loop_arm(&p->s->loop);
+}
+
+/* The handler's second call for an async request: the child's output as the answer. */
+static void answer_pending(coap_resource_t *r, coap_session_t *session,
+			   const coap_pdu_t *request, const coap_string_t *query,
+			   coap_pdu_t *response, coap_async_t *async)
+{
+	struct pending *p = coap_async_get_app_data(async);
+	if (!p || !p->done) /* still running: nothing to say yet */
+		return;
+	if (p->failed) {
+		coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+	} else {
+		coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+		coap_add_data_large_response(r, session, request, response, query,
+					     COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, p->len,
+					     (const uint8_t *)p->out, NULL, NULL);
+	}
+	for (struct pending **pp = &p->s->pendings; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	free(p->out);
+	free(p);
+	/* libcoap removes the async itself once this handler returns */
+}
+
+/* Start the --exec child for m; the request is answered when it is done. */
+static void run_exec(struct ocoap_srv *s, coap_session_t *session, const coap_pdu_t *request,
+		     struct oc_msg *m)
+{
+	char err[400] = "";
+	struct pending *p = xcalloc(1, sizeof(*p));
+	p->s = s;
+	p->session = session;
+	p->next = s->pendings;
+	s->pendings = p;
+	p->async = coap_register_async(session, request, 0); /* 0: until triggered */
+	coap_async_set_app_data(p->async, p);
+	p->exec = oc_collect_exec(s->ep->cfg, m, EXEC_MAX_OUT, exec_done, p, err, sizeof(err));
+	if (!p->exec && err[0]) {
+		oc_notice("%s", err);
+		p->done = p->failed = true;
+		coap_async_trigger(p->async);
+	}
+}
+
 /* PUT, POST, DELETE (and FETCH, PATCH, IPATCH): out as a message, then the answer. */
 static void hnd_change(coap_resource_t *r, coap_session_t *session, const coap_pdu_t *request,
 		       const coap_string_t *query, coap_pdu_t *response)
 {
 	struct ocoap_srv *s = coap_resource_get_userdata(r);
+	coap_async_t *async = coap_find_async(session, coap_pdu_get_token(request));
+	if (async) {
+		answer_pending(r, session, request, query, response, async);
+		return;
+	}
 	coap_pdu_code_t code = coap_pdu_get_code(request);
 	static const char *const names[] = { "", "GET", "POST", "PUT", "DELETE", "FETCH", "PATCH",
 					     "IPATCH" };
@@ -102,7 +186,9 @@ static void hnd_change(coap_resource_t *r, coap_session_t *session, const coap_p
 	oc_msg_set_str(m, OC_F_ID, id);
 	oc_verbose("'%s': %s %s from %s, %zu bytes", s->ep->name, m->f[OC_F_METHOD], p, peer,
 		   m->len);
-	if (s->ep->cfg->echo) {
+	if (s->ep->cfg->exec || s->ep->cfg->exec_shell) {
+		run_exec(s, session, request, m);
+	} else if (s->ep->cfg->echo) {
 		coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
 		coap_add_data_large_response(r, session, request, response, query,
 					     COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, m->len,
@@ -178,6 +264,14 @@ static void resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
 static void finish(struct oc_defer *d)
 {
 	struct ocoap_srv *s = (struct ocoap_srv *)((char *)d - offsetof(struct ocoap_srv, finish));
+	while (s->pendings) { /* their asyncs go with the context */
+		struct pending *p = s->pendings;
+		s->pendings = p->next;
+		if (p->exec)
+			oc_collect_cancel(p->exec);
+		free(p->out);
+		free(p);
+	}
 	oc_msgq_release(&s->held);
 	if (s->latest)
 		oc_msg_unref(s->latest);
@@ -275,7 +369,7 @@ static void server_close(struct oc_ep *ep)
 
 const struct oc_adapter oc_adapter_coap_server = {
 	.name = "coap-server",
-	.flags = OC_AF_SERVER | OC_AF_HEADERS,
+	.flags = OC_AF_SERVER | OC_AF_HEADERS | OC_AF_EXEC,
 	.opts = server_opts,
 	.priv_size = sizeof(struct ocoap_srv),
 	.check = server_check,

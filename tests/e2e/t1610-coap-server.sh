@@ -100,4 +100,25 @@ t_tcp_relay() {
 }
 run_test "coap+tcp server; relay tcp-listen -> coap-listen" t_tcp_relay
 
+t_exec() {
+	require_peer coap-client-notls
+	P=$(free_port)
+	bg xs oc server "coap://127.0.0.1:$P/up" --exec 'tr a-z A-Z'
+	wait_udp_port "$P"
+	timeout 20 coap-client-notls -B 10 -m put -e 'hello exec' -o /dev/stdout "coap://127.0.0.1:$P/up" >a1
+	assert_content a1 'HELLO EXEC'
+	timeout 20 coap-client-notls -B 10 -m post -e 'second' -o /dev/stdout "coap://127.0.0.1:$P/up" >a2
+	assert_content a2 'SECOND'
+	# the requests also went to stdout
+	wait_line xs.out '^second$'
+	assert_grep xs.out '^hello exec$'
+	# a child that fails: 5.00
+	P=$(free_port)
+	bg xf oc server "coap://127.0.0.1:$P/f" --exec false
+	wait_udp_port "$P"
+	timeout 20 coap-client-notls -B 10 -m put -e x "coap://127.0.0.1:$P/f" >f.out 2>&1 || true
+	assert_grep f.out '5\.00'
+}
+run_test "--exec: one child per request, its output the answer (separate response); a failure 5.00" t_exec
+
 done_testing
