@@ -82,9 +82,10 @@ const struct oc_scheme oc_schemes[] = {
 	  "CoAP over TCP: coap+tcp://host[:port]/path" },
 	{ "coap-listen", &oc_adapter_coap_server, NULL, A, L | Q,
 	  "CoAP server in relays: coap-listen://[host]:port/path" },
-	{ "coaps", &oc_adapter_coap, NULL, A, Q,
+	{ "coaps", &oc_adapter_coap, &oc_adapter_coap_server, A, Q,
 	  "CoAP over DTLS: coaps://host[:port]/path --psk-identity ID --psk-key-file FILE" },
-	{ "coaps+tcp", &oc_adapter_coap, NULL, A, Q, "CoAP over TLS: coaps+tcp://host[:port]/path" },
+	{ "coaps+tcp", &oc_adapter_coap, &oc_adapter_coap_server, A, Q,
+	  "CoAP over TLS: coaps+tcp://host[:port]/path" },
 	/* Known, not built yet (later work). */
 	{ "grpc", NULL, NULL, A, 0, "gRPC" },
 	{ "grpcs", NULL, NULL, A, 0, "gRPC over TLS" },

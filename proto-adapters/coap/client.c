@@ -67,12 +67,6 @@ struct ocoap {
 	struct oc_tcp_probe *probe;  /* telling why a TLS connection failed, or NULL */
 };
 
-/* coaps:// and coaps+tcp:// */
-static bool is_secure(const struct oc_ep *ep)
-{
-	return !strncmp(ep->spec->url.scheme, "coaps", 5);
-}
-
 /* ---- requests ---------------------------------------------------------------------------- */
 
 static void send_next(struct ocoap *c);
@@ -207,7 +201,7 @@ static void deadline_cb(uv_timer_t *t)
 	if (c->ended || c->closing)
 		return;
 	c->ended = true;
-	if (is_secure(c->ep) && !c->dtls_up)
+	if (ocoap_is_secure(c->ep) && !c->dtls_up)
 		oc_ep_fail(c->ep, OC_ETLS, "'%s': the %s handshake did not finish", c->ep->name,
 			   c->tcp ? "TLS" : "DTLS");
 	else
@@ -280,7 +274,7 @@ static void send_next(struct ocoap *c)
 			c->ended = true;
 			/* over TCP, sending fails when the connection could not be made: over TLS
 			 * a probe tells a refused connection from a failed handshake */
-			if (c->tcp && r == OC_EFAIL && is_secure(c->ep))
+			if (c->tcp && r == OC_EFAIL && ocoap_is_secure(c->ep))
 				probe_why(c);
 			else if (c->tcp && r == OC_EFAIL)
 				oc_ep_fail(c->ep, OC_ECONNECT, "'%s': cannot connect", c->ep->name);
@@ -474,8 +468,9 @@ static int on_event(coap_session_t *session, const coap_event_t event)
 	struct ocoap *c = coap_session_get_app_data(session);
 	if (!c || c->closing || c->ended)
 		return 0;
-	if (event == COAP_EVENT_DTLS_ERROR || (event == COAP_EVENT_DTLS_CLOSED && is_secure(c->ep) &&
-					       !c->dtls_up)) {
+	bool secure = ocoap_is_secure(c->ep);
+	if (event == COAP_EVENT_DTLS_ERROR ||
+	    (event == COAP_EVENT_DTLS_CLOSED && secure && !c->dtls_up)) {
 		c->ended = true;
 		oc_ep_fail(c->ep, OC_ETLS, "'%s': the %s handshake failed", c->ep->name,
 			   c->tcp ? "TLS" : "DTLS");
@@ -502,14 +497,10 @@ static coap_session_t *psk_session(struct ocoap *c, const coap_address_t *dst)
 	const char *id = oc_ep_opt(c->ep, "psk-identity"), *file = oc_ep_opt(c->ep, "psk-key-file");
 	char *key;
 	size_t len;
-	if (oc_read_file(file, &key, &len)) {
+	if (ocoap_read_key(file, &key, &len)) {
 		oc_ep_fail(c->ep, OC_EIO, "cannot read '%s'", file);
 		return NULL;
 	}
-	size_t n = 0; /* the first line (the file need not end in a NUL) */
-	while (n < len && key[n] != '\n' && key[n] != '\r')
-		n++;
-	len = n;
 	coap_dtls_cpsk_t setup;
 	memset(&setup, 0, sizeof(setup));
 	setup.version = COAP_DTLS_CPSK_SETUP_VERSION;
@@ -552,7 +543,7 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	coap_register_response_handler(c->loop.ctx, on_response);
 	coap_register_nack_handler(c->loop.ctx, on_nack);
 	coap_register_event_handler(c->loop.ctx, on_event);
-	c->session = is_secure(c->ep) ? psk_session(c, &dst)
+	c->session = ocoap_is_secure(c->ep) ? psk_session(c, &dst)
 				      : coap_new_client_session(c->loop.ctx, NULL, &dst,
 								c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
 	if (!c->session) {
@@ -584,14 +575,14 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	 * goes quiet (a wrong key, the alert lost) waits for no timeout of its own. */
 	const char *at = oc_ep_opt(c->ep, "ack-timeout");
 	bool own = v && mr == 0 && !c->tcp;
-	if (own || is_secure(c->ep)) {
+	if (own || ocoap_is_secure(c->ep)) {
 		double ack = at ? strtod(at, NULL) : 2;
 		c->wait_ms = (uint64_t)(ack * (double)((2u << mr) - 1) * 1.5 * 1000);
 		c->deadline = xmalloc(sizeof(*c->deadline));
 		uv_timer_init(uv_default_loop(), c->deadline);
 		c->deadline->data = c;
 		c->own_deadline = own;
-		if (is_secure(c->ep)) /* until the handshake is done */
+		if (ocoap_is_secure(c->ep)) /* until the handshake is done */
 			uv_timer_start(c->deadline, deadline_cb, c->wait_ms, 0);
 	}
 	c->ready = true;
@@ -615,7 +606,7 @@ static int ocoap_check(struct oc_ep *ep)
 		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs a host", ep->name);
 		return OC_EUSAGE;
 	}
-	if (is_secure(ep) && (!oc_ep_opt(ep, "psk-identity") || !oc_ep_opt(ep, "psk-key-file"))) {
+	if (ocoap_is_secure(ep) && (!oc_ep_opt(ep, "psk-identity") || !oc_ep_opt(ep, "psk-key-file"))) {
 		oc_ep_seterr(ep, OC_EUSAGE,
 			     "'%s' needs --psk-identity and --psk-key-file (certificates are not "
 			     "built in yet)", ep->name);
@@ -686,7 +677,7 @@ static int ocoap_open(struct oc_ep *ep)
 	c->accept = ocoap_format_of(oc_ep_opt(ep, "accept"));
 	c->tcp = strstr(u->scheme, "+tcp") != NULL;
 	c->res.data = c;
-	int port = u->port >= 0 ? u->port : is_secure(ep) ? 5684 : 5683;
+	int port = u->port >= 0 ? u->port : ocoap_is_secure(ep) ? 5684 : 5683;
 	c->port = port;
 	int e = oc_resolve_start(&c->res, u->host, port, c->tcp ? SOCK_STREAM : SOCK_DGRAM, ep->cfg,
 				 false, resolved);

@@ -39,4 +39,10 @@ const char *ocoap_format_name(unsigned n);
  * name (or number). */
 void ocoap_options_to_msg(struct oc_msg *m, const coap_pdu_t *pdu);
 
+/* The pre-shared key: the first line of file, in a new block (*len bytes; wipe it after
+ * use). 0, or -errno. */
+int ocoap_read_key(const char *file, char **key, size_t *len);
+/* coaps:// and coaps+tcp:// */
+bool ocoap_is_secure(const struct oc_ep *ep);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "data.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -174,4 +175,21 @@ void ocoap_options_to_msg(struct oc_msg *m, const coap_pdu_t *pdu)
 		}
 		oc_msg_add_header(m, name, strlen(name), value, strlen(value));
 	}
+}
+
+int ocoap_read_key(const char *file, char **key, size_t *len)
+{
+	int r = oc_read_file(file, key, len);
+	if (r)
+		return r;
+	size_t n = 0; /* the first line (the file need not end in a NUL) */
+	while (n < *len && (*key)[n] != '\n' && (*key)[n] != '\r')
+		n++;
+	*len = n;
+	return 0;
+}
+
+bool ocoap_is_secure(const struct oc_ep *ep)
+{
+	return !strncmp(ep->spec->url.scheme, "coaps", 5);
 }

@@ -121,4 +121,29 @@ t_exec() {
 }
 run_test "--exec: one child per request, its output the answer (separate response); a failure 5.00" t_exec
 
+t_dtls() {
+	require_peer coap-client-openssl
+	P=$(free_port)
+	printf 'server-secret\n' >psk.key
+	printf 'not-the-key\n' >bad.key
+	bg ds oc server "coaps://127.0.0.1:$P/s" --psk-key-file psk.key --psk-identity hint -d dtls-value
+	wait_udp_port "$P"
+	wait_for sh -c "timeout 10 coap-client-openssl -B 3 -m get -k server-secret -u client-one -o /dev/stdout coaps://127.0.0.1:$P/s | grep -q dtls-value"
+	# omnicat's own client, right and wrong key
+	expect_code 0 oc client "coaps://127.0.0.1:$P/s" --psk-identity me --psk-key-file psk.key
+	assert_content out $'dtls-value\n'
+	expect_code 7 oc client "coaps://127.0.0.1:$P/s" --psk-identity me --psk-key-file bad.key \
+		--ack-timeout 0.5 --max-retransmit 1
+	assert_no_grep err 'not-the-key|server-secret'
+	# a peer with a wrong key does not get in, and the server goes on
+	timeout 10 coap-client-openssl -B 3 -m get -k wrong -u client-one -o /dev/stdout \
+		"coaps://127.0.0.1:$P/s" >badpeer.out 2>&1 || true
+	assert_no_grep badpeer.out 'dtls-value'
+	expect_code 0 oc client "coaps://127.0.0.1:$P/s" --psk-identity me --psk-key-file psk.key
+	assert_content out $'dtls-value\n'
+	# a DTLS server needs its key
+	expect_code 2 oc server "coaps://127.0.0.1:$P/x"
+}
+run_test "coaps server (DTLS PSK): coap-client-openssl and omnicat get in with the key, not without" t_dtls
+
 done_testing
