@@ -183,6 +183,22 @@ const char *oc_cfg_next(const struct oc_cfg *c, const char *key, size_t *i)
 	return NULL;
 }
 
+const char *oc_cfg_next_header(const struct oc_cfg *c, size_t *i, size_t *nlen,
+			       const char **value)
+{
+	const char *h;
+	while ((h = oc_cfg_next(c, "header", i))) {
+		const char *colon = strchr(h, ':');
+		if (!colon)
+			continue;
+		*nlen = (size_t)(colon - h);
+		for (*value = colon + 1; **value == ' '; (*value)++)
+			;
+		return h;
+	}
+	return NULL;
+}
+
 bool oc_cfg_has(const struct oc_cfg *c, const struct oc_option *o)
 {
 	if (o->type == OC_ARG_LIST) {

@@ -146,6 +146,10 @@ const char *oc_cfg_kv(const struct oc_cfg *c, const char *key);
 /* Values of a repeatable option, in order: start with *i = 0; NULL after the last. Core
  * LIST options (-H) live in c->multi, adapter ones in c->kv; both are searched. */
 const char *oc_cfg_next(const struct oc_cfg *c, const char *key, size_t *i);
+/* The next -H 'NAME: value' (those without a colon skipped): its name (nlen bytes, not
+ * NUL-terminated) and *value (leading blanks skipped), or NULL when there are no more. */
+const char *oc_cfg_next_header(const struct oc_cfg *c, size_t *i, size_t *nlen,
+			       const char **value);
 /* Whether core option row o was given in c. */
 bool oc_cfg_has(const struct oc_cfg *c, const struct oc_option *o);
 void oc_cfg_add_kv(struct oc_cfg *c, const char *key, const char *value, bool global);

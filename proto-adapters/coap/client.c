@@ -116,55 +116,36 @@ static void add_options(struct ocoap *c, coap_optlist_t **opts, bool observe)
 	}
 }
 
+/* Hex digits (an optional 0x first) into bytes, at most max; how many. */
+static size_t hex_bytes(const char *x, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+	unsigned byte;
+	if (!strncmp(x, "0x", 2))
+		x += 2;
+	for (; x[0] && x[1] && n < max && sscanf(x, "%2x", &byte) == 1; x += 2)
+		out[n++] = (uint8_t)byte;
+	return n;
+}
+
 /* -H 'NAME: value': a registered option by name or number; text, decimal or 0x hex. */
 static int add_header_options(struct ocoap *c, coap_optlist_t **opts)
 {
-	static const struct {
-		const char *name;
-		unsigned num;
-		char kind; /* s string, u uint, o opaque */
-	} known[] = {
-		{ "If-Match", 1, 'o' }, { "Uri-Host", 3, 's' }, { "ETag", 4, 'o' },
-		{ "If-None-Match", 5, 'o' }, { "Uri-Port", 7, 'u' }, { "Location-Path", 8, 's' },
-		{ "Max-Age", 14, 'u' }, { "Location-Query", 20, 's' }, { "Size2", 28, 'u' },
-		{ "Proxy-Uri", 35, 's' }, { "Proxy-Scheme", 39, 's' }, { "Size1", 60, 'u' },
-	};
-	size_t i = 0;
-	const char *h;
-	while ((h = oc_cfg_next(c->ep->cfg, "header", &i))) {
-		const char *colon = strchr(h, ':');
-		if (!colon)
-			continue;
-		const char *v = colon + 1;
-		while (*v == ' ')
-			v++;
-		size_t nl = (size_t)(colon - h);
-		unsigned num = 0;
-		char kind = 's';
-		char *end;
+	size_t i = 0, nl;
+	const char *h, *v;
+	while ((h = oc_cfg_next_header(c->ep->cfg, &i, &nl, &v))) {
+		char kind = 's', *end;
 		unsigned long n = strtoul(h, &end, 10);
-		if (end == colon) {
-			num = (unsigned)n;
-		} else {
-			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-				if (strlen(known[k].name) == nl && !strncasecmp(known[k].name, h, nl))
-					num = known[k].num, kind = known[k].kind;
-		}
+		unsigned num = end == h + nl ? (unsigned)n : ocoap_option_by_name(h, nl, &kind);
 		if (!num) {
 			oc_ep_seterr(c->ep, OC_EUSAGE, "'%.*s' is not a CoAP option name or number",
 				     (int)nl, h);
 			return OC_EUSAGE;
 		}
 		uint8_t buf[512];
-		size_t len = 0;
+		size_t len;
 		if (!strncmp(v, "0x", 2) || kind == 'o') {
-			const char *x = !strncmp(v, "0x", 2) ? v + 2 : v;
-			for (; x[0] && x[1] && len < sizeof(buf); x += 2) {
-				unsigned byte;
-				if (sscanf(x, "%2x", &byte) != 1)
-					break;
-				buf[len++] = (uint8_t)byte;
-			}
+			len = hex_bytes(v, buf, sizeof(buf));
 		} else if (kind == 'u') {
 			len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)strtoul(v, NULL, 10));
 		} else {
@@ -181,12 +162,7 @@ static void new_token(struct ocoap *c)
 	const char *t = oc_ep_opt(c->ep, "token");
 	c->token_len = 0;
 	if (t) {
-		for (; t[0] && t[1] && c->token_len < sizeof(c->token); t += 2) {
-			unsigned byte;
-			if (sscanf(t, "%2x", &byte) != 1)
-				break;
-			c->token[c->token_len++] = (uint8_t)byte;
-		}
+		c->token_len = hex_bytes(t, c->token, sizeof(c->token));
 		return;
 	}
 	unsigned long n = ++c->next_token;

@@ -39,6 +39,9 @@ const char *ocoap_format_name(unsigned n);
  * name (or number). */
 void ocoap_options_to_msg(struct oc_msg *m, const coap_pdu_t *pdu);
 
+/* A registered option by name (case-insensitive): its number and how its value is written
+ * (*kind: 's' text, 'u' a number, 'o' opaque bytes); 0 if unknown. */
+unsigned ocoap_option_by_name(const char *name, size_t nlen, char *kind);
 /* The pre-shared key: the first line of file, in a new block (*len bytes; wipe it after
  * use). 0, or -errno. */
 int ocoap_read_key(const char *file, char **key, size_t *len);

@@ -133,7 +133,20 @@ static const struct {
 	{ COAP_OPTION_ACCEPT, "Accept", 'u' },       { COAP_OPTION_BLOCK2, "Block2", 'u' },
 	{ COAP_OPTION_BLOCK1, "Block1", 'u' },       { COAP_OPTION_SIZE2, "Size2", 'u' },
 	{ COAP_OPTION_PROXY_URI, "Proxy-Uri", 's' }, { COAP_OPTION_SIZE1, "Size1", 'u' },
+	{ COAP_OPTION_IF_NONE_MATCH, "If-None-Match", 'o' },
+	{ COAP_OPTION_PROXY_SCHEME, "Proxy-Scheme", 's' },
 };
+
+unsigned ocoap_option_by_name(const char *name, size_t nlen, char *kind)
+{
+	for (size_t i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++)
+		if (strlen(option_names[i].name) == nlen &&
+		    !strncasecmp(option_names[i].name, name, nlen)) {
+			*kind = option_names[i].kind;
+			return option_names[i].num;
+		}
+	return 0;
+}
 
 void ocoap_options_to_msg(struct oc_msg *m, const coap_pdu_t *pdu)
 {

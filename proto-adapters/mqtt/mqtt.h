@@ -35,6 +35,7 @@
 
 #include "adapter.h"
 #include "handoff.h"
+#include "msgq.h"
 #include "net.h"
 
 struct mqtt_rx;
@@ -75,8 +76,7 @@ struct mqtt {
 	uv_timer_t *quiet;           /* --retained-only: end after the retained ones */
 
 	/* publishing (send.c) */
-	struct oc_msg **q;           /* written, not yet handed to paho: a ring */
-	unsigned qhead, qlen, qcap;
+	struct oc_msgq q;            /* written, not yet handed to paho */
 	struct mqtt_send *inflight;  /* handed to paho, not yet completed, in order */
 	struct mqtt_send *inflight_tail;
 	unsigned ninflight;
@@ -89,8 +89,7 @@ struct mqtt {
 	_Atomic unsigned waiting;    /* callbacks waiting for the window to move */
 	_Atomic bool stop;           /* callbacks give up waiting (closing) */
 	bool stalled;                /* [L] a callback waited past the keepalive */
-	struct oc_msg **held;        /* arrived while paused: a ring */
-	unsigned hhead, hlen, hcap;
+	struct oc_msgq held;         /* arrived while paused */
 
 	/* request/response (rr.c) */
 	char *reply_topic;           /* client: where responses come back */

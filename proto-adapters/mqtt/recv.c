@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "msgq.h"
 #include "xalloc.h"
 
 #define RX_WINDOW 1024         /* QoS 0 arrivals not yet written, at most */
@@ -85,29 +86,10 @@ static void rx_written(struct oc_msg *m, void *arg)
 
 /* ---- the loop's side --------------------------------------------------------------------- */
 
-static void hold(struct mqtt *w, struct oc_msg *m)
-{
-	if (w->hlen == w->hcap) {
-		unsigned cap = w->hcap ? w->hcap * 2 : 16;
-		struct oc_msg **q = xmalloc(cap * sizeof(*q));
-		for (unsigned i = 0; i < w->hlen; i++)
-			q[i] = w->held[(w->hhead + i) % w->hcap];
-		free(w->held);
-		w->held = q;
-		w->hhead = 0;
-		w->hcap = cap;
-	}
-	w->held[(w->hhead + w->hlen++) % w->hcap] = m;
-}
-
 void mqtt_recv_resume(struct mqtt *w)
 {
-	while (!w->paused && w->hlen && !w->closing) {
-		struct oc_msg *m = w->held[w->hhead];
-		w->hhead = (w->hhead + 1) % w->hcap;
-		w->hlen--;
-		oc_ep_emit(w->ep, m);
-	}
+	while (!w->paused && w->held.len && !w->closing)
+		oc_ep_emit(w->ep, oc_msgq_pop(&w->held));
 }
 
 static void retained_done(struct mqtt *w)
@@ -203,8 +185,8 @@ static void arrived_on_loop(void *arg)
 		mqtt_rr_arrived(w, m, r->has_props ? &r->props : NULL);
 		return;
 	}
-	if (w->paused || w->hlen)
-		hold(w, m);
+	if (w->paused || w->held.len)
+		oc_msgq_push(&w->held, m);
 	else
 		oc_ep_emit(ep, m);
 }
@@ -286,14 +268,7 @@ void mqtt_recv_stop(struct mqtt *w)
 
 void mqtt_recv_release(struct mqtt *w)
 {
-	while (w->hlen) {
-		struct oc_msg *m = w->held[w->hhead];
-		w->hhead = (w->hhead + 1) % w->hcap;
-		w->hlen--;
-		oc_msg_unref(m);
-	}
-	free(w->held);
-	w->held = NULL;
+	oc_msgq_release(&w->held);
 }
 
 /* ---- subscribing ------------------------------------------------------------------------- */

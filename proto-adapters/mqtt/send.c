@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "msgq.h"
 #include "xalloc.h"
 
 #define MAX_INFLIGHT 256
@@ -31,35 +32,6 @@ struct mqtt_send {
 	int code;    /* paho's error code */
 	int reason;  /* the PUBACK/PUBREC reason (MQTT 5) */
 };
-
-static void ring_push(struct mqtt *w, struct oc_msg *m, bool front)
-{
-	if (w->qlen == w->qcap) {
-		unsigned cap = w->qcap ? w->qcap * 2 : 64;
-		struct oc_msg **q = xmalloc(cap * sizeof(*q));
-		for (unsigned i = 0; i < w->qlen; i++)
-			q[i] = w->q[(w->qhead + i) % w->qcap];
-		free(w->q);
-		w->q = q;
-		w->qhead = 0;
-		w->qcap = cap;
-	}
-	if (front) {
-		w->qhead = (w->qhead + w->qcap - 1) % w->qcap;
-		w->q[w->qhead] = m;
-	} else {
-		w->q[(w->qhead + w->qlen) % w->qcap] = m;
-	}
-	w->qlen++;
-}
-
-static struct oc_msg *ring_pop(struct mqtt *w)
-{
-	struct oc_msg *m = w->q[w->qhead];
-	w->qhead = (w->qhead + 1) % w->qcap;
-	w->qlen--;
-	return m;
-}
 
 static void unlink_send(struct mqtt_send *s)
 {
@@ -89,19 +61,13 @@ static void append_send(struct mqtt *w, struct mqtt_send *s)
 void mqtt_props_from_msg(struct mqtt *w, const struct oc_msg *m, MQTTProperties *props)
 {
 	const struct oc_cfg *cfg = w->ep->cfg;
-	size_t i = 0;
-	const char *h;
+	size_t i = 0, nl;
+	const char *h, *v;
 	/* -H first, then the message's own headers (--jsonl) */
-	while ((h = oc_cfg_next(cfg, "header", &i))) {
-		const char *colon = strchr(h, ':');
-		if (!colon)
-			continue;
-		const char *v = colon + 1;
-		while (*v == ' ')
-			v++;
+	while ((h = oc_cfg_next_header(cfg, &i, &nl, &v))) {
 		MQTTProperty p = { .identifier = MQTTPROPERTY_CODE_USER_PROPERTY };
 		p.value.data.data = (char *)h;
-		p.value.data.len = (int)(colon - h);
+		p.value.data.len = (int)nl;
 		p.value.value.data = (char *)v;
 		p.value.value.len = (int)strlen(v);
 		MQTTProperties_add(props, &p);
@@ -138,7 +104,7 @@ void mqtt_props_from_msg(struct mqtt *w, const struct oc_msg *m, MQTTProperties 
 
 static void maybe_flushed(struct mqtt *w)
 {
-	if (w->shut && !w->qlen && !w->ninflight && !w->closing && !w->ended && !w->flushed) {
+	if (w->shut && !w->q.len && !w->ninflight && !w->closing && !w->ended && !w->flushed) {
 		w->flushed = true;
 		oc_ep_flushed(w->ep);
 	}
@@ -164,7 +130,7 @@ static void complete(struct mqtt *w, struct mqtt_send *s, bool ok, int reason)
 		}
 	} else if (w->ep->cfg->reconnect || w->session) {
 		/* interrupted by a lost connection: again after the reconnect */
-		ring_push(w, s->m, true);
+		oc_msgq_push_front(&w->q, s->m);
 	} else {
 		oc_ep_dropped(w->ep, s->m);
 	}
@@ -286,10 +252,10 @@ static unsigned inflight_max(const struct mqtt *w)
 void mqtt_send_pump(struct mqtt *w)
 {
 	unsigned max = inflight_max(w);
-	while (w->connected && !w->closing && !w->ended && w->qlen && w->ninflight < max) {
-		struct oc_msg *m = ring_pop(w);
-		if (!publish(w, m, !w->qlen || w->ninflight + 1 >= max)) {
-			ring_push(w, m, true);
+	while (w->connected && !w->closing && !w->ended && w->q.len && w->ninflight < max) {
+		struct oc_msg *m = oc_msgq_pop(&w->q);
+		if (!publish(w, m, !w->q.len || w->ninflight + 1 >= max)) {
+			oc_msgq_push_front(&w->q, m);
 			break;
 		}
 	}
@@ -298,7 +264,7 @@ void mqtt_send_pump(struct mqtt *w)
 
 void mqtt_send_write(struct mqtt *w, struct oc_msg *m)
 {
-	ring_push(w, m, false);
+	oc_msgq_push(&w->q, m);
 	mqtt_send_pump(w);
 }
 
@@ -317,8 +283,9 @@ int mqtt_send_raw(struct mqtt *w, const char *topic, const void *data, size_t le
 
 void mqtt_send_drop(struct mqtt *w)
 {
-	while (w->qlen)
-		oc_ep_dropped(w->ep, ring_pop(w));
+	struct oc_msg *m;
+	while ((m = oc_msgq_pop(&w->q)))
+		oc_ep_dropped(w->ep, m);
 }
 
 /* paho is gone: what it never completed will not complete. */
@@ -331,11 +298,10 @@ void mqtt_send_release(struct mqtt *w)
 		free(s);
 	}
 	mqtt_send_drop(w);
-	free(w->q);
-	w->q = NULL;
+	oc_msgq_release(&w->q);
 }
 
 bool mqtt_send_idle(const struct mqtt *w)
 {
-	return !w->qlen && !w->ninflight;
+	return !w->q.len && !w->ninflight;
 }

@@ -602,17 +602,11 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 			return 0;
 		w->upgrade_sent = true;
 		unsigned char **p = in, *end = *p + len;
-		size_t i = 0;
-		const char *h;
-		while ((h = oc_cfg_next(w->ep->cfg, "header", &i))) {
-			const char *colon = strchr(h, ':');
-			if (!colon)
-				continue;
+		size_t i = 0, nl;
+		const char *h, *v;
+		while ((h = oc_cfg_next_header(w->ep->cfg, &i, &nl, &v))) {
 			char name[128];
-			snprintf(name, sizeof(name), "%.*s:", (int)(colon - h), h);
-			const char *v = colon + 1;
-			while (*v == ' ')
-				v++;
+			snprintf(name, sizeof(name), "%.*s:", (int)nl, h);
 			if (lws_add_http_header_by_name(wsi, (unsigned char *)name,
 							(unsigned char *)v, (int)strlen(v), p, end))
 				return -1;
