@@ -36,7 +36,7 @@ _omnicat_opts_topic='-q --qos -t --topic --client-id'
 _omnicat_opts_mqtt='--mqtt-version --content-type --expiry --session --session-expiry --no-retained --retained-only --ws-path'
 _omnicat_opts_will='--will-topic --will-payload --will-qos --will-retain'
 # Adapter options of coap, which every command takes too.
-_omnicat_opts_coap='--content-format --accept --non --block-size --token --ack-timeout --max-retransmit --psk-identity --psk-key-file --resource'
+_omnicat_opts_coap='--content-format --accept --non --block-size --token --ack-timeout --max-retransmit --psk-identity --psk-key-file --proxy-uri --bind --resource'
 # Options only some commands take.
 _omnicat_opts_data='-d --data'                # client, pub, server
 _omnicat_opts_exec='--exec --exec-shell'      # client, server

@@ -57,7 +57,7 @@ function __omnicat_urls
                 coap:// 'CoAP: client coap://host[:port]/path?query, pub (PUT), sub (Observe)' \
                 coap+tcp:// 'CoAP over TCP: coap+tcp://host[:port]/path' \
                 coap-listen:// 'CoAP server in relays: coap-listen://[host]:port/path' \
-                coaps:// 'CoAP over DTLS: coaps://host[:port]/path --psk-identity ID --psk-key-file FILE' \
+                coaps:// 'CoAP over DTLS: coaps://host[:port]/path with a pre-shared key or certificates' \
                 coaps+tcp:// 'CoAP over TLS: coaps+tcp://host[:port]/path'
     end
 end
@@ -252,3 +252,5 @@ __omnicat_opt '' --max-retransmit x '' 'coap: retransmissions before giving up (
 __omnicat_opt '' --resource x '' 'coap server: another resource to serve; repeatable'
 __omnicat_opt '' --psk-identity x '' "coaps: the pre-shared key's identity"
 __omnicat_opt '' --psk-key-file x '' 'coaps: the pre-shared key, first line of FILE'
+__omnicat_opt '' --proxy-uri x '' "coap: ask the URL's server, a proxy, for URI (Proxy-Uri)"
+__omnicat_opt '' --bind x '' 'coap: send from local address ADDR'

@@ -36,6 +36,9 @@ static const struct oc_adopt ocoap_opts[] = {
 	{ "max-retransmit", OC_ARG_STR, "N", "coap: retransmissions before giving up (4)", true },
 	{ "psk-identity", OC_ARG_STR, "ID", "coaps: the pre-shared key's identity", true },
 	{ "psk-key-file", OC_ARG_STR, "FILE", "coaps: the pre-shared key, first line of FILE", true },
+	{ "proxy-uri", OC_ARG_STR, "URI", "coap: ask the URL's server, a proxy, for URI (Proxy-Uri)",
+	  true },
+	{ "bind", OC_ARG_STR, "ADDR", "coap: send from local address ADDR", true },
 	{ 0 },
 };
 
@@ -71,35 +74,59 @@ struct ocoap {
 
 static void send_next(struct ocoap *c);
 
-/* The URL's path and query, and the options given, into a list for a PDU. */
-static void add_options(struct ocoap *c, coap_optlist_t **opts, bool observe)
+/* The request's target: the message's path and query when it has them (a request typed in
+ * the REPL, a --jsonl line, an HTTP request relayed), else the URL's; with --proxy-uri, that
+ * URI alone (RFC 7252 §5.10.2: no Uri-Path or Uri-Query beside a Proxy-Uri). */
+static void add_target(struct ocoap *c, const struct oc_msg *m, coap_optlist_t **opts)
 {
 	const struct oc_url *u = &c->ep->spec->url;
+	const char *proxy = oc_ep_opt(c->ep, "proxy-uri");
+	if (proxy) {
+		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_PROXY_URI, strlen(proxy),
+							   (const uint8_t *)proxy));
+		return;
+	}
+	const char *path = u->path, *query = u->query;
+	if (m && m->f[OC_F_PATH]) { /* a new path drops the URL's query, as in the HTTP client */
+		path = m->f[OC_F_PATH];
+		query = NULL;
+	}
+	if (m && m->f[OC_F_QUERY])
+		query = m->f[OC_F_QUERY];
 	unsigned char buf[1024], *b;
 	size_t len;
 	int n;
-	uint8_t var[4];
-	if (u->path && u->path[1]) {
+	if (path && *path == '/')
+		path++;
+	if (path && *path) {
 		len = sizeof(buf);
 		b = buf;
-		n = coap_split_path((const uint8_t *)u->path + 1, strlen(u->path) - 1, b, &len);
+		n = coap_split_path((const uint8_t *)path, strlen(path), b, &len);
 		for (; n-- > 0; b += coap_opt_size(b))
 			coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_URI_PATH,
 								   coap_opt_length(b), coap_opt_value(b)));
 	}
-	if (u->query && *u->query) {
+	if (query && *query) {
 		len = sizeof(buf);
 		b = buf;
-		n = coap_split_query((const uint8_t *)u->query, strlen(u->query), b, &len);
+		n = coap_split_query((const uint8_t *)query, strlen(query), b, &len);
 		for (; n-- > 0; b += coap_opt_size(b))
 			coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_URI_QUERY,
 								   coap_opt_length(b), coap_opt_value(b)));
 	}
+}
+
+/* The target, and the options given, into a list for a PDU of method code. */
+static void add_options(struct ocoap *c, const struct oc_msg *m, coap_pdu_code_t code,
+			coap_optlist_t **opts, bool observe)
+{
+	uint8_t var[4];
+	add_target(c, m, opts);
 	if (observe)
 		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_OBSERVE,
 							   coap_encode_var_safe(var, sizeof(var), COAP_OBSERVE_ESTABLISH),
 							   var));
-	if (c->format >= 0 && c->method != COAP_REQUEST_CODE_GET && c->method != COAP_REQUEST_CODE_DELETE)
+	if (c->format >= 0 && code != COAP_REQUEST_CODE_GET && code != COAP_REQUEST_CODE_DELETE)
 		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_CONTENT_FORMAT,
 							   coap_encode_var_safe(var, sizeof(var), (unsigned)c->format), var));
 	if (c->accept >= 0)
@@ -185,11 +212,43 @@ static void deadline_cb(uv_timer_t *t)
 			   c->ep->name);
 }
 
+/* A method by name (any case), or 0. */
+static coap_pdu_code_t method_code(const char *name)
+{
+	static const struct {
+		const char *name;
+		coap_pdu_code_t code;
+	} methods[] = {
+		{ "GET", COAP_REQUEST_CODE_GET },     { "POST", COAP_REQUEST_CODE_POST },
+		{ "PUT", COAP_REQUEST_CODE_PUT },     { "DELETE", COAP_REQUEST_CODE_DELETE },
+		{ "FETCH", COAP_REQUEST_CODE_FETCH }, { "PATCH", COAP_REQUEST_CODE_PATCH },
+		{ "IPATCH", COAP_REQUEST_CODE_IPATCH },
+	};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcasecmp(methods[i].name, name))
+			return methods[i].code;
+	return 0;
+}
+
+/* The endpoint's method: -X, else PUT to publish and GET otherwise. */
+static coap_pdu_code_t method_of(const struct oc_ep *ep)
+{
+	if (ep->cfg->method)
+		return method_code(ep->cfg->method);
+	return ep->role == OC_ROLE_PUB ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_GET;
+}
+
 /* Send m (or, for an observer, the registration) as one request. */
 static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 {
 	bool non = oc_ep_opt_flag(c->ep, "non") && !c->tcp;
-	coap_pdu_t *pdu = coap_pdu_init(non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, c->method,
+	coap_pdu_code_t code = m && m->f[OC_F_METHOD] ? method_code(m->f[OC_F_METHOD]) : c->method;
+	if (!code) {
+		oc_ep_seterr(c->ep, OC_EUSAGE, "'%s': '%s' is not a CoAP method", c->ep->name,
+			     m->f[OC_F_METHOD]);
+		return OC_EUSAGE;
+	}
+	coap_pdu_t *pdu = coap_pdu_init(non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, code,
 					coap_new_message_id(c->session),
 					coap_session_max_pdu_size(c->session));
 	if (!pdu)
@@ -197,7 +256,7 @@ static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 	new_token(c);
 	coap_add_token(pdu, c->token_len, c->token);
 	coap_optlist_t *opts = NULL;
-	add_options(c, &opts, observe);
+	add_options(c, m, code, &opts, observe);
 	int r = add_header_options(c, &opts);
 	if (r) {
 		coap_delete_optlist(opts);
@@ -241,6 +300,7 @@ static void probe_why(struct ocoap *c)
 
 static void send_next(struct ocoap *c)
 {
+	char why[sizeof(c->ep->errmsg)];
 	while (!c->cur && c->q.len && c->session && !c->closing && !c->ended) {
 		c->cur = oc_msgq_pop(&c->q);
 		int r = send_request(c, c->cur, false);
@@ -254,6 +314,8 @@ static void send_next(struct ocoap *c)
 				probe_why(c);
 			else if (c->tcp && r == OC_EFAIL)
 				oc_ep_fail(c->ep, OC_ECONNECT, "'%s': cannot connect", c->ep->name);
+			else if (r == OC_EUSAGE) /* the message's method or an option: said why */
+				oc_ep_fail(c->ep, r, "%s", strcpy(why, c->ep->errmsg));
 			else
 				oc_ep_fail(c->ep, r, "'%s': cannot send the request", c->ep->name);
 			return;
@@ -468,7 +530,8 @@ static void finish(struct oc_defer *d);
 /* coaps:// (DTLS) or coaps+tcp:// (TLS) with a pre-shared key: the identity given, the
  * key the first line of --psk-key-file (never printed). A wrong key fails the handshake:
  * libcoap reports it as COAP_NACK_TLS_FAILED (exit 7). */
-static coap_session_t *psk_session(struct ocoap *c, const coap_address_t *dst)
+static coap_session_t *psk_session(struct ocoap *c, const coap_address_t *local,
+				   const coap_address_t *dst)
 {
 	const char *id = oc_ep_opt(c->ep, "psk-identity"), *file = oc_ep_opt(c->ep, "psk-key-file");
 	char *key;
@@ -485,12 +548,44 @@ static coap_session_t *psk_session(struct ocoap *c, const coap_address_t *dst)
 	setup.psk_info.identity.length = strlen(id);
 	setup.psk_info.key.s = (const uint8_t *)key;
 	setup.psk_info.key.length = len;
-	coap_session_t *s = coap_new_client_session_psk2(c->loop.ctx, NULL, dst,
+	coap_session_t *s = coap_new_client_session_psk2(c->loop.ctx, local, dst,
 							 c->tcp ? COAP_PROTO_TLS : COAP_PROTO_DTLS,
 							 &setup);
 	memset(key, 0, len);
 	free(key);
 	return s;
+}
+
+/* coaps:// or coaps+tcp:// with certificates: the server's checked against --cacert (else
+ * the system's CAs) and the host name unless -k; ours from --cert/--key when given. A
+ * certificate refused fails the handshake (exit 7). */
+static coap_session_t *pki_session(struct ocoap *c, const coap_address_t *local,
+				   const coap_address_t *dst)
+{
+	coap_dtls_pki_t setup;
+	ocoap_pki_setup(c->ep, &setup, false);
+	if (ocoap_pki_roots(c->ep, c->loop.ctx))
+		oc_verbose("'%s': cannot load the system's CA certificates", c->ep->name);
+	return coap_new_client_session_pki(c->loop.ctx, local, dst,
+					   c->tcp ? COAP_PROTO_TLS : COAP_PROTO_DTLS, &setup);
+}
+
+/* The session: plain, with a pre-shared key, or with certificates; from --bind's address
+ * when given (checked by ocoap_check). */
+static coap_session_t *new_session(struct ocoap *c, const coap_address_t *dst)
+{
+	coap_address_t local, *lp = NULL;
+	const char *bind = oc_ep_opt(c->ep, "bind");
+	if (bind) {
+		ocoap_parse_addr(bind, &local);
+		lp = &local;
+	}
+	if (!ocoap_is_secure(c->ep))
+		return coap_new_client_session(c->loop.ctx, lp, dst,
+					       c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
+	if (oc_ep_opt(c->ep, "psk-identity"))
+		return psk_session(c, lp, dst);
+	return pki_session(c, lp, dst);
 }
 
 static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
@@ -519,9 +614,7 @@ static void resolved(struct oc_resolve *r, int status, struct addrinfo *ai)
 	coap_register_response_handler(c->loop.ctx, on_response);
 	coap_register_nack_handler(c->loop.ctx, on_nack);
 	coap_register_event_handler(c->loop.ctx, on_event);
-	c->session = ocoap_is_secure(c->ep) ? psk_session(c, &dst)
-				      : coap_new_client_session(c->loop.ctx, NULL, &dst,
-								c->tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
+	c->session = new_session(c, &dst);
 	if (!c->session) {
 		oc_ep_fail(c->ep, OC_ECONNECT, "cannot open a CoAP session to '%s'", c->ep->name);
 		return;
@@ -582,10 +675,18 @@ static int ocoap_check(struct oc_ep *ep)
 		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs a host", ep->name);
 		return OC_EUSAGE;
 	}
-	if (ocoap_is_secure(ep) && (!oc_ep_opt(ep, "psk-identity") || !oc_ep_opt(ep, "psk-key-file"))) {
-		oc_ep_seterr(ep, OC_EUSAGE,
-			     "'%s' needs --psk-identity and --psk-key-file (certificates are not "
-			     "built in yet)", ep->name);
+	if (!oc_ep_opt(ep, "psk-identity") != !oc_ep_opt(ep, "psk-key-file")) {
+		oc_ep_seterr(ep, OC_EUSAGE, "'%s': --psk-identity and --psk-key-file go together",
+			     ep->name);
+		return OC_EUSAGE;
+	}
+	int r = ocoap_is_secure(ep) && !oc_ep_opt(ep, "psk-identity") ? ocoap_pki_check(ep, false) : 0;
+	if (r)
+		return r;
+	coap_address_t a;
+	const char *bind = oc_ep_opt(ep, "bind");
+	if (bind && ocoap_parse_addr(bind, &a)) {
+		oc_ep_seterr(ep, OC_EUSAGE, "invalid --bind '%s': expected an IP address", bind);
 		return OC_EUSAGE;
 	}
 	const char *bad = NULL;
@@ -617,25 +718,6 @@ static int ocoap_check(struct oc_ep *ep)
 	return 0;
 }
 
-static coap_pdu_code_t method_of(const struct oc_ep *ep)
-{
-	const char *m = ep->cfg->method;
-	static const struct {
-		const char *name;
-		coap_pdu_code_t code;
-	} methods[] = {
-		{ "GET", COAP_REQUEST_CODE_GET },     { "POST", COAP_REQUEST_CODE_POST },
-		{ "PUT", COAP_REQUEST_CODE_PUT },     { "DELETE", COAP_REQUEST_CODE_DELETE },
-		{ "FETCH", COAP_REQUEST_CODE_FETCH }, { "PATCH", COAP_REQUEST_CODE_PATCH },
-		{ "IPATCH", COAP_REQUEST_CODE_IPATCH },
-	};
-	if (!m)
-		return ep->role == OC_ROLE_PUB ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_GET;
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (!strcasecmp(methods[i].name, m))
-			return methods[i].code;
-	return 0;
-}
 
 static int ocoap_open(struct oc_ep *ep)
 {
@@ -743,7 +825,8 @@ static void ocoap_version(char *buf, size_t len)
 
 const struct oc_adapter oc_adapter_coap = {
 	.name = "coap",
-	.flags = OC_AF_CLIENT | OC_AF_PUB | OC_AF_SUB | OC_AF_REQUEST | OC_AF_HEADERS | OC_AF_ONEWAY,
+	.flags = OC_AF_CLIENT | OC_AF_PUB | OC_AF_SUB | OC_AF_REQUEST | OC_AF_HEADERS | OC_AF_TLS |
+		 OC_AF_ONEWAY,
 	.opts = ocoap_opts,
 	.priv_size = sizeof(struct ocoap),
 	.check = ocoap_check,

@@ -45,6 +45,18 @@ unsigned ocoap_option_by_name(const char *name, size_t nlen, char *kind);
 /* The pre-shared key: the first line of file, in a new block (*len bytes; wipe it after
  * use). 0, or -errno. */
 int ocoap_read_key(const char *file, char **key, size_t *len);
+/* coaps with certificates: *pki from --cert, --key, --cacert and -k (the strings stay the
+ * endpoint's). A client checks the server's chain and host name unless -k (the system's CAs
+ * without --cacert: see ocoap_pki_roots); a server asks clients for a certificate only with
+ * --cacert. */
+void ocoap_pki_setup(struct oc_ep *ep, coap_dtls_pki_t *pki, bool server);
+/* The files of --cert, --key and --cacert load and match (libcoap reads them only at the
+ * first handshake): 0, or an OC_E* with oc_ep_seterr() saying which and why. */
+int ocoap_pki_check(struct oc_ep *ep, bool server);
+/* A client without --cacert trusts the system's CAs. 0, or -1. */
+int ocoap_pki_roots(struct oc_ep *ep, coap_context_t *ctx);
+/* An IPv4 or IPv6 address (port 0) into *a; 0, or -1 if it is none. */
+int ocoap_parse_addr(const char *s, coap_address_t *a);
 /* coaps:// and coaps+tcp:// */
 bool ocoap_is_secure(const struct oc_ep *ep);
 

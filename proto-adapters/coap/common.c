@@ -6,8 +6,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "data.h"
 #include "err.h"
+#include "log.h"
+#include "tls.h"
 #include "xalloc.h"
 
 /* ---- the loop ------------------------------------------------------------------------------ */
@@ -205,4 +211,87 @@ int ocoap_read_key(const char *file, char **key, size_t *len)
 bool ocoap_is_secure(const struct oc_ep *ep)
 {
 	return !strncmp(ep->spec->url.scheme, "coaps", 5);
+}
+
+/* libcoap checks the chain; the name is ours to check (RFC 7252 §9.1.3.3 leaves it to the
+ * application): the server's certificate, depth 0, must be for the URL's host. */
+static int check_host_name(const char *cn, const uint8_t *der, size_t len,
+			   coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+	const struct oc_ep *ep = arg;
+	const char *host = ep->spec->url.host;
+	if (depth)
+		return 1;
+	X509 *x = d2i_X509(NULL, &der, (long)len);
+	if (!x)
+		return 0;
+	/* an address literal is matched against the IP names, anything else as a DNS name */
+	unsigned char a[16];
+	bool ip = inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+	int ok = ip ? X509_check_ip_asc(x, host, 0) : X509_check_host(x, host, 0, 0, NULL);
+	X509_free(x);
+	if (ok != 1)
+		oc_verbose("'%s': the certificate (%s) is not for '%s'", ep->name, cn ? cn : "?",
+			   host);
+	return ok == 1;
+}
+
+void ocoap_pki_setup(struct oc_ep *ep, coap_dtls_pki_t *pki, bool server)
+{
+	const struct oc_cfg *cfg = ep->cfg;
+	memset(pki, 0, sizeof(*pki));
+	pki->version = COAP_DTLS_PKI_SETUP_VERSION;
+	pki->verify_peer_cert = server ? cfg->cacert != NULL : !cfg->insecure;
+	/* libcoap loads a PEM --cacert into the trusted store only as a "common CA" */
+	pki->check_common_ca = cfg->cacert != NULL;
+	pki->allow_self_signed = cfg->insecure;
+	pki->cert_chain_validation = 1;
+	pki->cert_chain_verify_depth = 3;
+	pki->allow_no_crl = 1;
+	if (!server && !cfg->insecure) {
+		pki->validate_cn_call_back = check_host_name;
+		pki->cn_call_back_arg = ep;
+		pki->client_sni = ep->spec->url.host;
+	}
+	pki->pki_key.key_type = COAP_PKI_KEY_PEM;
+	pki->pki_key.key.pem.ca_file = cfg->cacert;
+	pki->pki_key.key.pem.public_cert = cfg->cert;
+	pki->pki_key.key.pem.private_key = cfg->key ? cfg->key : cfg->cert;
+}
+
+int ocoap_pki_roots(struct oc_ep *ep, coap_context_t *ctx)
+{
+	if (ep->cfg->cacert || ep->cfg->insecure)
+		return 0;
+	return coap_context_set_pki_root_cas(ctx, NULL, X509_get_default_cert_dir()) ? 0 : -1;
+}
+
+int ocoap_parse_addr(const char *s, coap_address_t *a)
+{
+	coap_address_init(a);
+	if (!uv_ip4_addr(s, 0, &a->addr.sin)) {
+		a->size = sizeof(a->addr.sin);
+		return 0;
+	}
+	if (!uv_ip6_addr(s, 0, &a->addr.sin6)) {
+		a->size = sizeof(a->addr.sin6);
+		return 0;
+	}
+	return -1;
+}
+
+int ocoap_pki_check(struct oc_ep *ep, bool server)
+{
+	const struct oc_cfg *cfg = ep->cfg;
+	struct oc_tls_conf conf = { .server = server, .cert = cfg->cert, .key = cfg->key,
+				    .cacert = cfg->cacert, .insecure = cfg->insecure };
+	struct oc_tls_ctx *ctx;
+	char err[256];
+	int r = oc_tls_ctx_new(&conf, &ctx, err, sizeof(err));
+	if (r) {
+		oc_ep_seterr(ep, r, "'%s': %s", ep->name, err);
+		return r;
+	}
+	oc_tls_ctx_free(ctx);
+	return 0;
 }

@@ -250,6 +250,27 @@ static int set_psk(struct ocoap_srv *s)
 	return coap_context_set_psk2(s->loop.ctx, &setup) ? 0 : -1;
 }
 
+/* coaps: a pre-shared key, a certificate, or both (libcoap picks by the client's ciphers).
+ * Returns 0, or -1 with the failure reported. */
+static int set_security(struct ocoap_srv *s)
+{
+	if (oc_ep_opt(s->ep, "psk-key-file") && set_psk(s)) {
+		oc_ep_fail(s->ep, OC_EIO, "'%s': cannot read '%s'", s->ep->name,
+			   oc_ep_opt(s->ep, "psk-key-file"));
+		return -1;
+	}
+	if (!s->ep->cfg->cert)
+		return 0;
+	coap_dtls_pki_t setup;
+	ocoap_pki_setup(s->ep, &setup, true);
+	if (!coap_context_set_pki(s->loop.ctx, &setup)) {
+		oc_ep_fail(s->ep, OC_ETLS, "'%s': cannot use the certificate '%s' with its key",
+			   s->ep->name, s->ep->cfg->cert);
+		return -1;
+	}
+	return 0;
+}
+
 static void resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
 {
 	struct ocoap_srv *s = res->data;
@@ -273,8 +294,13 @@ static void resolved(struct oc_resolve *res, int status, struct addrinfo *ai)
 	bool secure = ocoap_is_secure(s->ep);
 	coap_proto_t proto = secure ? (tcp ? COAP_PROTO_TLS : COAP_PROTO_DTLS)
 				    : (tcp ? COAP_PROTO_TCP : COAP_PROTO_UDP);
-	if (ocoap_loop_start(&s->loop) || (secure && set_psk(s)) ||
-	    !coap_new_endpoint(s->loop.ctx, &addr, proto)) {
+	if (ocoap_loop_start(&s->loop)) {
+		oc_ep_fail(s->ep, OC_EFAIL, "cannot start libcoap for '%s'", s->ep->name);
+		return;
+	}
+	if (secure && set_security(s))
+		return;
+	if (!coap_new_endpoint(s->loop.ctx, &addr, proto)) {
 		oc_ep_fail(s->ep, OC_ECONNECT, "cannot listen on '%s'", s->ep->name);
 		return;
 	}
@@ -313,11 +339,13 @@ static void finish(struct oc_defer *d)
 
 static int server_check(struct oc_ep *ep)
 {
-	if (ocoap_is_secure(ep) && !oc_ep_opt(ep, "psk-key-file")) {
-		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs --psk-key-file (certificates are not built "
-			     "in yet)", ep->name);
+	if (ocoap_is_secure(ep) && !oc_ep_opt(ep, "psk-key-file") && !ep->cfg->cert) {
+		oc_ep_seterr(ep, OC_EUSAGE, "'%s' needs --psk-key-file or --cert", ep->name);
 		return OC_EUSAGE;
 	}
+	int r = ocoap_is_secure(ep) && ep->cfg->cert ? ocoap_pki_check(ep, true) : 0;
+	if (r)
+		return r;
 	if (ocoap_format_of(oc_ep_opt(ep, "content-format")) == -2) {
 		oc_ep_seterr(ep, OC_EUSAGE, "unknown Content-Format '%s' for --content-format",
 			     oc_ep_opt(ep, "content-format"));
@@ -406,7 +434,7 @@ static void server_close(struct oc_ep *ep)
 
 const struct oc_adapter oc_adapter_coap_server = {
 	.name = "coap-server",
-	.flags = OC_AF_SERVER | OC_AF_HEADERS | OC_AF_EXEC,
+	.flags = OC_AF_SERVER | OC_AF_HEADERS | OC_AF_TLS | OC_AF_EXEC,
 	.opts = server_opts,
 	.priv_size = sizeof(struct ocoap_srv),
 	.check = server_check,

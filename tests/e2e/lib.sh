@@ -432,6 +432,19 @@ assert_one_line_error() {
 
 # ---- MQTT brokers -------------------------------------------------------------------------
 
+# make_ca NAME [SAN]: a test CA (NAME-ca.pem, NAME-ca.key) and a certificate it signed
+# (NAME.pem, NAME.key) for SAN, by default localhost and 127.0.0.1 (CN localhost).
+make_ca() {
+	local san=${2:-DNS:localhost,IP:127.0.0.1}
+	require_peer openssl
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1-ca.key" -out "$1-ca.pem" -days 2 \
+		-subj "/CN=$1 test CA" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj /CN=localhost 2>/dev/null
+	printf 'subjectAltName=%s\n' "$san" >"$1.ext"
+	openssl x509 -req -in "$1.csr" -CA "$1-ca.pem" -CAkey "$1-ca.key" -CAcreateserial \
+		-out "$1.pem" -days 2 -extfile "$1.ext" 2>/dev/null
+}
+
 # start_mosquitto NAME [CONFIG LINE...]: a mosquitto broker listening on a free 127.0.0.1 port
 # ($MQ_PORT), its configuration in NAME.conf, its log in NAME.err. Anonymous clients are allowed
 # unless a line says otherwise; the lines given come after the first listener's, so they may

@@ -299,17 +299,6 @@ t_auth() {
 }
 run_test "password_file and acl_file: bad password 8, -u/--password-file/OMNICAT_PASSWORD pass, -v hides it, forbidden 8" t_auth
 
-# make_ca NAME: a CA (NAME-ca.pem, NAME-ca.key) and a certificate it signed for localhost and
-# 127.0.0.1 (NAME.pem, NAME.key).
-make_ca() {
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1-ca.key" -out "$1-ca.pem" -days 2 \
-		-subj "/CN=$1 test CA" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj /CN=localhost 2>/dev/null
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$1.ext"
-	openssl x509 -req -in "$1.csr" -CA "$1-ca.pem" -CAkey "$1-ca.key" -CAcreateserial \
-		-out "$1.pem" -days 2 -extfile "$1.ext" 2>/dev/null
-}
-
 t_tls() {
 	require_peer openssl
 	make_ca srv

@@ -462,6 +462,77 @@ t_dtls() {
 }
 run_test "coaps (DTLS PSK): right key passes, wrong key exits 7; sub over DTLS; coaps+tcp" t_dtls
 
+# coaps with certificates: the server's chain checked against --cacert (or the system's CAs)
+# and its name against the URL's host, unless -k; a client certificate for a server that asks
+t_pki() {
+	make_ca srv
+	make_ca other
+	make_ca cl
+	make_ca wrong DNS:elsewhere.test
+	start_coaps_server srv -c srv.pem -j srv.key -n
+	expect_code 0 oc client "$COAPS_URL/time" --cacert srv-ca.pem
+	assert_grep out "$TIME_RE"
+	expect_code 0 oc client "coaps://localhost:$COAPS_PORT/time" --cacert srv-ca.pem
+	assert_grep out "$TIME_RE"
+	expect_code 0 oc client "coaps+tcp://127.0.0.1:$COAPS_PORT/time" --cacert srv-ca.pem
+	assert_grep out "$TIME_RE"
+	expect_code 7 oc client "$COAPS_URL/time" --cacert other-ca.pem
+	assert_one_line_error err
+	expect_code 7 oc client "coaps+tcp://127.0.0.1:$COAPS_PORT/time" --cacert other-ca.pem
+	assert_one_line_error err
+	expect_code 7 oc client "$COAPS_URL/time" # the system's CAs do not know the test CA
+	expect_code 0 oc client "$COAPS_URL/time" -k
+	assert_grep out "$TIME_RE"
+	# a certificate from a trusted CA for another name
+	start_coaps_server wrongsrv -c wrong.pem -j wrong.key -n
+	expect_code 7 oc client "$COAPS_URL/time" --cacert wrong-ca.pem -v
+	assert_grep err 'not for .127\.0\.0\.1'
+	expect_code 0 oc client "$COAPS_URL/time" --cacert wrong-ca.pem -k
+	# a server that wants a client certificate from the cl CA
+	start_coaps_server mtls -c srv.pem -j srv.key -R cl-ca.pem
+	expect_code 0 oc client "$COAPS_URL/time" --cacert srv-ca.pem --cert cl.pem --key cl.key
+	assert_grep out "$TIME_RE"
+	expect_code 7 oc client "$COAPS_URL/time" --cacert srv-ca.pem
+	expect_code 7 oc client "$COAPS_URL/time" --cacert srv-ca.pem --cert other.pem --key other.key
+	expect_code 0 oc client "coaps+tcp://127.0.0.1:$COAPS_PORT/time" --cacert srv-ca.pem \
+		--cert cl.pem --key cl.key
+	assert_grep out "$TIME_RE"
+}
+run_test "coaps with certificates: --cacert good/other CA (7), host name checked, -k, client certificates, coaps+tcp" t_pki
+
+# --bind, --proxy-uri, and a message's own method, path and query (--jsonl --each)
+t_proxy_bind() {
+	stub st 2.05 fine
+	expect_code 0 oc client "coap://127.0.0.1:$STUB_PORT/a/b?x=1" --bind 127.0.0.2
+	wait_line st.out 'from 127\.0\.0\.2 11=a 11=b 15=x=1$'
+	expect_code 2 oc client "coap://127.0.0.1:$STUB_PORT/a" --bind nowhere
+	assert_one_line_error err
+	# a Proxy-Uri and no Uri-Path/Uri-Query beside it (RFC 7252 §5.10.2)
+	expect_code 0 oc client "coap://127.0.0.1:$STUB_PORT/ignored" --proxy-uri 'coap://origin.test/temp?u=1'
+	wait_line st.out ' 35=coap://origin\.test/temp\?u=1$'
+	assert_no_grep st.out '35=.* 11=|11=ignored.* 35='
+	printf '%s\n' '{"method":"PUT","path":"/z/y","query":"q=2","payload":"v"}' >req.jsonl
+	expect_code 0 oc client "coap://127.0.0.1:$STUB_PORT/a" --jsonl --each <req.jsonl
+	wait_line st.out '^CON 0\.03 .* 11=z 11=y .*15=q=2'
+	# a real forward proxy: coap-server -P forwards to the origin, which alone has /sensor
+	start_coap_server origin -d 5
+	local origin=$COAP_URL pp
+	expect_code 0 oc client "$origin/sensor" -X PUT -d 42
+	pp=$(free_port)
+	bg proxy coap-server-notls -A 127.0.0.1 -p "$pp" -P ',proxy'
+	wait_for coap_answers "$pp"
+	expect_code 0 oc client "coap://127.0.0.1:$pp/" --proxy-uri "$origin/sensor"
+	assert_content out $'42\n'
+	expect_code 0 oc client "coap://127.0.0.1:$pp/sensor" --jsonl
+	assert_grep out '"status":404'
+	# per-message requests against coap-server: create, then read back
+	printf '%s\n' '{"method":"PUT","path":"/made","payload":"v1"}' '{"path":"/made"}' >two.jsonl
+	expect_code 0 oc client "$origin/other" --jsonl --each <two.jsonl
+	assert_grep out '"status":201'
+	assert_grep out '"payload":"v1","status":205'
+}
+run_test "--bind (source address seen), --proxy-uri (stub and coap-server -P), per-message method/path/query" t_proxy_bind
+
 # Observe across a server restart: with --reconnect the observation is registered again and
 # notifications resume; without it the end of the observation ends the run (one line)
 t_observe_restart() {

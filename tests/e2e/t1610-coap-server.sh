@@ -146,4 +146,50 @@ t_dtls() {
 }
 run_test "coaps server (DTLS PSK): coap-client-openssl and omnicat get in with the key, not without" t_dtls
 
+# cs_get URL [coap-client-openssl ARGS...]: what coap-client-openssl prints for a GET of URL
+# (the payload, and its log lines: it logs to stdout), bounded
+cs_get() {
+	local url=$1
+	shift
+	timeout 10 coap-client-openssl -B 3 -m get -o /dev/stdout "$@" "$url" 2>/dev/null || true
+}
+
+t_pki() {
+	require_peer coap-client-openssl
+	make_ca srv
+	make_ca other
+	make_ca cl
+	P=$(free_port)
+	bg pk oc server "coaps://127.0.0.1:$P/s" --cert srv.pem --key srv.key -d pki-value
+	wait_udp_port "$P"
+	wait_for sh -c "timeout 10 coap-client-openssl -B 3 -m get -R srv-ca.pem -o /dev/stdout coaps://127.0.0.1:$P/s | grep -q pki-value"
+	! cs_get "coaps://127.0.0.1:$P/s" -R other-ca.pem | grep -q pki-value ||
+		fail "a client trusting another CA got in"
+	expect_code 0 oc client "coaps://127.0.0.1:$P/s" --cacert srv-ca.pem
+	assert_content out $'pki-value\n'
+	expect_code 7 oc client "coaps://127.0.0.1:$P/s" --cacert other-ca.pem
+	# --cacert on a server: clients need a certificate from that CA (also over TLS)
+	P=$(free_port)
+	bg mt oc server "coaps+tcp://127.0.0.1:$P/s" --cert srv.pem --key srv.key --cacert cl-ca.pem \
+		-d mutual
+	wait_port "$P"
+	cs_get "coaps+tcp://127.0.0.1:$P/s" -R srv-ca.pem -c cl.pem -j cl.key | grep -qx mutual ||
+		fail "coap-client with a client certificate did not get in"
+	! cs_get "coaps+tcp://127.0.0.1:$P/s" -R srv-ca.pem | grep -q mutual ||
+		fail "a client without a certificate got in"
+	expect_code 0 oc client "coaps+tcp://127.0.0.1:$P/s" --cacert srv-ca.pem --cert cl.pem --key cl.key
+	assert_content out $'mutual\n'
+	expect_code 7 oc client "coaps+tcp://127.0.0.1:$P/s" --cacert srv-ca.pem --cert other.pem \
+		--key other.key
+	expect_code 0 oc client "coaps+tcp://127.0.0.1:$P/s" --cacert srv-ca.pem --cert cl.pem --key cl.key
+	assert_content out $'mutual\n'
+	# a certificate that cannot be read (12, local I/O) or does not match its key (7)
+	expect_code 12 oc server "coaps://127.0.0.1:$P/x" --cert missing.pem --key srv.key
+	assert_one_line_error err
+	expect_code 7 oc server "coaps://127.0.0.1:$P/x" --cert srv.pem --key cl.key
+	assert_grep err 'does not match'
+	expect_code 12 oc client "coaps://127.0.0.1:$P/x" --cacert missing-ca.pem
+}
+run_test "coaps server with a certificate (--cert/--key): coap-client-openssl and omnicat verify it; --cacert asks clients for theirs" t_pki
+
 done_testing

@@ -8,13 +8,38 @@ answers.
   coap_stub.py PORT silent           reads requests and never answers
 
 Binds 127.0.0.1:PORT, prints "ready", then one line per request it gets:
-"TYPE CODE MID TOKEN-HEX" (e.g. "CON 0.01 1234 cafe"); flushed at once.
+"TYPE CODE MID TOKEN-HEX from ADDR [NUMBER=VALUE ...]", the options by number, their values
+as text when printable, else 0x hex (e.g. "CON 0.01 1234 cafe from 127.0.0.1 11=temp");
+flushed at once.
 """
 import random
 import socket
 import sys
 
 TYPES = ["CON", "NON", "ACK", "RST"]
+
+
+def options(b):
+    """The options of a message after its token: (number, shown value) pairs."""
+    number, i = 0, 0
+    while i < len(b) and b[i] != 0xff:
+        delta, length = b[i] >> 4, b[i] & 15
+        i += 1
+        ext = {13: (1, 13), 14: (2, 269)}
+        if delta in ext:
+            n, base = ext[delta]
+            delta = int.from_bytes(b[i:i + n], "big") + base
+            i += n
+        if length in ext:
+            n, base = ext[length]
+            length = int.from_bytes(b[i:i + n], "big") + base
+            i += n
+        number += delta
+        value = b[i:i + length]
+        i += length
+        text = value.decode("ascii", "replace")
+        shown = text if value and text.isprintable() else "0x" + value.hex()
+        yield number, shown
 
 
 def main():
@@ -37,8 +62,9 @@ def main():
         rcode = data[1]
         mid = int.from_bytes(data[2:4], "big")
         token = data[4:4 + tkl]
-        print("%s %d.%02d %d %s" % (TYPES[typ], rcode >> 5, rcode & 31, mid, token.hex()),
-              flush=True)
+        opts = " ".join("%d=%s" % o for o in options(data[4 + tkl:]))
+        print("%s %d.%02d %d %s from %s %s" % (TYPES[typ], rcode >> 5, rcode & 31, mid,
+                                               token.hex(), addr[0], opts), flush=True)
         if code is None or rcode == 0 or rcode >> 5 != 0:
             continue  # silent, a ping (answered by nothing here) or not a request
         if typ == 0:
