@@ -101,6 +101,9 @@ int cmd_relay(struct cmd_ctx *c)
 		.need = need,
 		.propagate = active,
 		.counted = OC_DIR_AB,
+		/* a two-way B that only receives is still read: its peers' closes and pings
+		 * are answered (ws-listen fed by a subscription) */
+		.discard = eb->role == OC_ROLE_CLIENT && !(active & OC_DIR_BA) ? OC_DIR_BA : 0,
 	};
 	oc_pump_start(oc_pump_new(&c->run, cmd_aggregate(ea, false), cmd_aggregate(eb, false), &pc,
 				  NULL, NULL));

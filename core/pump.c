@@ -307,6 +307,7 @@ void oc_pump_start(struct oc_pump *p)
 	/* Endpoints start paused; only sources of active directions are read, once their sink
 	 * is ready (on_ready does it for sinks that become ready later). */
 	for (int i = 0; i < 2; i++)
-		if (p->dir[i].state == DIR_OPEN && (p->dir[i].dst->flags & OC_EPF_READY))
+		if ((p->dir[i].state == DIR_OPEN && (p->dir[i].dst->flags & OC_EPF_READY)) ||
+		    (p->dir[i].state == DIR_OFF && (p->pc.discard & p->dir[i].bit)))
 			oc_ep_resume(p->dir[i].src);
 }

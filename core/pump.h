@@ -26,6 +26,9 @@ struct oc_pump_cfg {
 	unsigned propagate;  /* a source's EOF shuts the sink down */
 	unsigned counted;    /* messages count toward --count */
 	unsigned incomplete; /* EOF before --count is reached is OC_EINCOMPLETE */
+	unsigned discard;    /* inactive directions whose source is read all the same, what it
+			      * delivers dropped: a protocol's own frames (a WebSocket close, a
+			      * ping) are answered only where something reads */
 };
 
 struct oc_pump;

@@ -74,9 +74,17 @@ struct ocoap {
 
 static void send_next(struct ocoap *c);
 
-/* The request's target: the message's path and query when it has them (a request typed in
- * the REPL, a --jsonl line, an HTTP request relayed), else the URL's; with --proxy-uri, that
- * URI alone (RFC 7252 §5.10.2: no Uri-Path or Uri-Query beside a Proxy-Uri). */
+/* A client's message may name its own request (method, path, query: a --jsonl line, a line
+ * typed in the REPL); what pub sends (a relay's other side included: an HTTP request's path
+ * "/") goes where the URL says. */
+static bool own_request(const struct ocoap *c, const struct oc_msg *m)
+{
+	return m && c->ep->role == OC_ROLE_CLIENT;
+}
+
+/* The request's target: the message's path and query when it has them, else the URL's; with
+ * --proxy-uri, that URI alone (RFC 7252 §5.10.2: no Uri-Path or Uri-Query beside a
+ * Proxy-Uri). */
 static void add_target(struct ocoap *c, const struct oc_msg *m, coap_optlist_t **opts)
 {
 	const struct oc_url *u = &c->ep->spec->url;
@@ -87,11 +95,12 @@ static void add_target(struct ocoap *c, const struct oc_msg *m, coap_optlist_t *
 		return;
 	}
 	const char *path = u->path, *query = u->query;
-	if (m && m->f[OC_F_PATH]) { /* a new path drops the URL's query, as in the HTTP client */
+	bool own = own_request(c, m);
+	if (own && m->f[OC_F_PATH]) { /* a new path drops the URL's query, as in the HTTP client */
 		path = m->f[OC_F_PATH];
 		query = NULL;
 	}
-	if (m && m->f[OC_F_QUERY])
+	if (own && m->f[OC_F_QUERY])
 		query = m->f[OC_F_QUERY];
 	unsigned char buf[1024], *b;
 	size_t len;
@@ -242,7 +251,8 @@ static coap_pdu_code_t method_of(const struct oc_ep *ep)
 static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 {
 	bool non = oc_ep_opt_flag(c->ep, "non") && !c->tcp;
-	coap_pdu_code_t code = m && m->f[OC_F_METHOD] ? method_code(m->f[OC_F_METHOD]) : c->method;
+	coap_pdu_code_t code = own_request(c, m) && m->f[OC_F_METHOD] ? method_code(m->f[OC_F_METHOD])
+								      : c->method;
 	if (!code) {
 		oc_ep_seterr(c->ep, OC_EUSAGE, "'%s': '%s' is not a CoAP method", c->ep->name,
 			     m->f[OC_F_METHOD]);

@@ -533,6 +533,26 @@ t_proxy_bind() {
 }
 run_test "--bind (source address seen), --proxy-uri (stub and coap-server -P), per-message method/path/query" t_proxy_bind
 
+# relays: an observed resource fanned out to WebSocket clients (python3-websockets), and HTTP
+# requests (curl) PUT into a resource
+t_relays() {
+	require_peer curl
+	start_coap_server srv -d 5
+	local wp hp
+	wp=$(free_port)
+	bg fan oc relay "$COAP_URL/time" "ws-listen://127.0.0.1:$wp"
+	wait_port "$wp"
+	timeout 20 "$PY" "$LIB_DIR/peers/ws_peer.py" recv "ws://127.0.0.1:$wp" 3 >ws.out ||
+		fail "the WebSocket client did not get 3 notifications: $(cat ws.out)"
+	[ "$(grep -cE "$TIME_RE" ws.out)" = 3 ] || fail "ws.out: $(cat ws.out)"
+	hp=$(free_port)
+	bg hook oc relay "http-listen://127.0.0.1:$hp/" "$COAP_URL/from-http"
+	wait_port "$hp"
+	curl -sf -X POST --data 'via http' "http://127.0.0.1:$hp/anything" >/dev/null || fail "curl POST"
+	wait_for sh -c "timeout 5 coap-client-notls -B 2 -m get -o /dev/stdout '$COAP_URL/from-http' | grep -qx 'via http'"
+}
+run_test "relays: coap Observe -> ws-listen (3 notifications), http-listen -> coap PUT to the URL's path" t_relays
+
 # Observe across a server restart: with --reconnect the observation is registered again and
 # notifications resume; without it the end of the observation ends the run (one line)
 t_observe_restart() {
