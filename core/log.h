@@ -23,6 +23,11 @@ void oc_error(const char *fmt, ...) OC_PRINTF(1, 2);   /* printed unless -s with
 void oc_notice(const char *fmt, ...) OC_PRINTF(1, 2);  /* printed unless -s */
 void oc_verbose(const char *fmt, ...) OC_PRINTF(1, 2); /* printed with -v */
 
+/* One row of a hex dump: up to 16 of the n bytes at p in hex (padded to 16), two spaces, the
+ * printable ones as text, a newline. Writes at most OC_HEX_ROW_MAX bytes; returns how many. */
+#define OC_HEX_ROW_MAX 72
+size_t oc_hex_row(char *out, const unsigned char *p, size_t n);
+
 /* --trace: one header line plus a hex/ASCII dump of at most 256 bytes of data. */
 void oc_trace_bytes(const char *who, const char *what, const void *data, size_t len);
 

@@ -69,28 +69,58 @@ struct ocoap {
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
+/* The request methods in code order: GET is 0.01 ... iPATCH 0.07 (RFC 7252 §12.1.1, RFC 8132),
+ * so a name's code is its index + 1. */
+static const char *const coap_methods[] = { "GET",   "POST",  "PUT",    "DELETE",
+					    "FETCH", "PATCH", "IPATCH", NULL };
+
+/* The code of method name m (any case), or 0. */
+static coap_pdu_code_t method_code(const char *m)
+{
+	for (size_t i = 0; coap_methods[i]; i++)
+		if (!strcasecmp(coap_methods[i], m))
+			return (coap_pdu_code_t)(i + 1);
+	return 0;
+}
+
+
 static void send_next(struct ocoap *c);
 
-/* The URL's path and query, and the options given, into a list for a PDU. */
-static void add_options(struct ocoap *c, coap_optlist_t **opts, bool observe)
+/* The request's path and query: the URL's, or the message's (--jsonl, the REPL) as for HTTP:
+ * a message's path replaces the URL's query too. */
+static void request_target(const struct ocoap *c, const struct oc_msg *m, const char **path,
+			   const char **query)
 {
 	const struct oc_url *u = &c->ep->spec->url;
+	bool own_path = m && m->f[OC_F_PATH];
+	*path = own_path ? m->f[OC_F_PATH] : u->path;
+	*query = m && m->f[OC_F_QUERY] ? m->f[OC_F_QUERY] : own_path ? NULL : u->query;
+}
+
+/* The path and query, and the options given, into a list for a PDU. */
+static void add_options(struct ocoap *c, const struct oc_msg *m, coap_pdu_code_t method,
+			coap_optlist_t **opts, bool observe)
+{
+	const char *path, *query;
+	request_target(c, m, &path, &query);
 	unsigned char buf[1024], *b;
 	size_t len;
 	int n;
 	uint8_t var[4];
-	if (u->path && u->path[1]) {
+	if (path && *path == '/')
+		path++;
+	if (path && *path) {
 		len = sizeof(buf);
 		b = buf;
-		n = coap_split_path((const uint8_t *)u->path + 1, strlen(u->path) - 1, b, &len);
+		n = coap_split_path((const uint8_t *)path, strlen(path), b, &len);
 		for (; n-- > 0; b += coap_opt_size(b))
 			coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_URI_PATH,
 								   coap_opt_length(b), coap_opt_value(b)));
 	}
-	if (u->query && *u->query) {
+	if (query && *query) {
 		len = sizeof(buf);
 		b = buf;
-		n = coap_split_query((const uint8_t *)u->query, strlen(u->query), b, &len);
+		n = coap_split_query((const uint8_t *)query, strlen(query), b, &len);
 		for (; n-- > 0; b += coap_opt_size(b))
 			coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_URI_QUERY,
 								   coap_opt_length(b), coap_opt_value(b)));
@@ -99,7 +129,7 @@ static void add_options(struct ocoap *c, coap_optlist_t **opts, bool observe)
 		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_OBSERVE,
 							   coap_encode_var_safe(var, sizeof(var), COAP_OBSERVE_ESTABLISH),
 							   var));
-	if (c->format >= 0 && c->method != COAP_REQUEST_CODE_GET && c->method != COAP_REQUEST_CODE_DELETE)
+	if (c->format >= 0 && method != COAP_REQUEST_CODE_GET && method != COAP_REQUEST_CODE_DELETE)
 		coap_insert_optlist(opts, coap_new_optlist(COAP_OPTION_CONTENT_FORMAT,
 							   coap_encode_var_safe(var, sizeof(var), (unsigned)c->format), var));
 	if (c->accept >= 0)
@@ -128,33 +158,48 @@ static size_t hex_bytes(const char *x, uint8_t *out, size_t max)
 	return n;
 }
 
-/* -H 'NAME: value': a registered option by name or number; text, decimal or 0x hex. */
-static int add_header_options(struct ocoap *c, coap_optlist_t **opts)
+/* One option given as a header 'NAME: value': a registered option by name or number; text,
+ * decimal or 0x hex. An unknown name is an error when strict (-H), else skipped: a message's
+ * headers may come from another protocol (an HTTP request relayed has Host, Accept...). */
+static int add_header_option(struct ocoap *c, coap_optlist_t **opts, const char *h, size_t nl,
+			     const char *v, bool strict)
+{
+	char kind = 's', *end;
+	unsigned long n = strtoul(h, &end, 10);
+	unsigned num = end == h + nl ? (unsigned)n : ocoap_option_by_name(h, nl, &kind);
+	if (!num && !strict)
+		return 0;
+	if (!num) {
+		oc_ep_seterr(c->ep, OC_EUSAGE, "'%.*s' is not a CoAP option name or number", (int)nl,
+			     h);
+		return OC_EUSAGE;
+	}
+	uint8_t buf[512];
+	size_t len;
+	if (!strncmp(v, "0x", 2) || kind == 'o') {
+		len = hex_bytes(v, buf, sizeof(buf));
+	} else if (kind == 'u') {
+		len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)strtoul(v, NULL, 10));
+	} else {
+		len = strlen(v) < sizeof(buf) ? strlen(v) : sizeof(buf);
+		memcpy(buf, v, len);
+	}
+	coap_insert_optlist(opts, coap_new_optlist((uint16_t)num, len, buf));
+	return 0;
+}
+
+/* -H options, then the message's own headers (--jsonl, the REPL's :set header). */
+static int add_header_options(struct ocoap *c, const struct oc_msg *m, coap_optlist_t **opts)
 {
 	size_t i = 0, nl;
 	const char *h, *v;
-	while ((h = oc_cfg_next_header(c->ep->cfg, &i, &nl, &v))) {
-		char kind = 's', *end;
-		unsigned long n = strtoul(h, &end, 10);
-		unsigned num = end == h + nl ? (unsigned)n : ocoap_option_by_name(h, nl, &kind);
-		if (!num) {
-			oc_ep_seterr(c->ep, OC_EUSAGE, "'%.*s' is not a CoAP option name or number",
-				     (int)nl, h);
-			return OC_EUSAGE;
-		}
-		uint8_t buf[512];
-		size_t len;
-		if (!strncmp(v, "0x", 2) || kind == 'o') {
-			len = hex_bytes(v, buf, sizeof(buf));
-		} else if (kind == 'u') {
-			len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)strtoul(v, NULL, 10));
-		} else {
-			len = strlen(v) < sizeof(buf) ? strlen(v) : sizeof(buf);
-			memcpy(buf, v, len);
-		}
-		coap_insert_optlist(opts, coap_new_optlist((uint16_t)num, len, buf));
-	}
-	return 0;
+	int r = 0;
+	while (!r && (h = oc_cfg_next_header(c->ep->cfg, &i, &nl, &v)))
+		r = add_header_option(c, opts, h, nl, v, true);
+	for (unsigned k = 0; !r && m && k < m->nhdrs; k++)
+		r = add_header_option(c, opts, m->hdrs[k].name, strlen(m->hdrs[k].name),
+				      m->hdrs[k].value, false);
+	return r;
 }
 
 static void new_token(struct ocoap *c)
@@ -189,7 +234,12 @@ static void deadline_cb(uv_timer_t *t)
 static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 {
 	bool non = oc_ep_opt_flag(c->ep, "non") && !c->tcp;
-	coap_pdu_t *pdu = coap_pdu_init(non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, c->method,
+	coap_pdu_code_t method = m && m->f[OC_F_METHOD] ? method_code(m->f[OC_F_METHOD]) : c->method;
+	if (!method) {
+		oc_ep_seterr(c->ep, OC_EUSAGE, "'%s' is not a CoAP method", m->f[OC_F_METHOD]);
+		return OC_EUSAGE;
+	}
+	coap_pdu_t *pdu = coap_pdu_init(non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON, method,
 					coap_new_message_id(c->session),
 					coap_session_max_pdu_size(c->session));
 	if (!pdu)
@@ -197,8 +247,8 @@ static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 	new_token(c);
 	coap_add_token(pdu, c->token_len, c->token);
 	coap_optlist_t *opts = NULL;
-	add_options(c, &opts, observe);
-	int r = add_header_options(c, &opts);
+	add_options(c, m, method, &opts, observe);
+	int r = add_header_options(c, m, &opts);
 	if (r) {
 		coap_delete_optlist(opts);
 		coap_delete_pdu(pdu);
@@ -619,22 +669,9 @@ static int ocoap_check(struct oc_ep *ep)
 
 static coap_pdu_code_t method_of(const struct oc_ep *ep)
 {
-	const char *m = ep->cfg->method;
-	static const struct {
-		const char *name;
-		coap_pdu_code_t code;
-	} methods[] = {
-		{ "GET", COAP_REQUEST_CODE_GET },     { "POST", COAP_REQUEST_CODE_POST },
-		{ "PUT", COAP_REQUEST_CODE_PUT },     { "DELETE", COAP_REQUEST_CODE_DELETE },
-		{ "FETCH", COAP_REQUEST_CODE_FETCH }, { "PATCH", COAP_REQUEST_CODE_PATCH },
-		{ "IPATCH", COAP_REQUEST_CODE_IPATCH },
-	};
-	if (!m)
+	if (!ep->cfg->method)
 		return ep->role == OC_ROLE_PUB ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_GET;
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (!strcasecmp(methods[i].name, m))
-			return methods[i].code;
-	return 0;
+	return method_code(ep->cfg->method);
 }
 
 static int ocoap_open(struct oc_ep *ep)
@@ -746,6 +783,8 @@ const struct oc_adapter oc_adapter_coap = {
 	.flags = OC_AF_CLIENT | OC_AF_PUB | OC_AF_SUB | OC_AF_REQUEST | OC_AF_HEADERS | OC_AF_ONEWAY,
 	.opts = ocoap_opts,
 	.priv_size = sizeof(struct ocoap),
+	.methods = coap_methods,
+	.discovery = "/.well-known/core",
 	.check = ocoap_check,
 	.open = ocoap_open,
 	.write = ocoap_write,
