@@ -209,12 +209,15 @@ static bool link_writes(const struct link *l)
 	return l->kind != LINK_SUB;
 }
 
-/* Close a link's endpoint once what it owes is in (see the top of the file). */
+/* Close a link's endpoint once what it owes is in (see the top of the file): a request
+ * endpoint ends (EOF) once shut down and all answered; a publisher once flushed; a
+ * connection once both its directions ended. */
 static void link_finish_check(struct link *l)
 {
 	if (l->ep->flags & OC_EPF_CLOSING)
 		return;
-	bool done = l->down || !link_writes(l) || (l->flushed && (l->eof || l->kind == LINK_PUB));
+	bool done = l->down || !link_writes(l) || (l->eof && (l->flushed || is_request_link(l))) ||
+		    (l->flushed && l->kind == LINK_PUB);
 	if (done)
 		oc_ep_close(l->ep);
 }
