@@ -21,8 +21,10 @@
  * needs it opens it again. Ctrl-C cancels outstanding requests by replacing the endpoint
  * (no adapter has a per-request cancel). On a terminal a failure never ends the session;
  * without one (a script) the first failure decides the exit status, as in `client`.
- * Ctrl-D and :quit shut every link down (flush, WebSocket close, MQTT DISCONNECT) and wait,
- * at most QUIT_WAIT_MS, for the answers still owed. */
+ * Links are retired gracefully (:quit and Ctrl-D, :close, :reconnect, :open): shut down
+ * (what was written is sent, a WebSocket close, an MQTT DISCONNECT) and closed once the
+ * answers still owed are in, or RETIRE_WAIT_MS have passed. Ctrl-C and :unsub drop theirs at
+ * once. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -42,7 +44,7 @@
 #include "show.h"
 #include "xalloc.h"
 
-#define QUIT_WAIT_MS 3000  /* how long a quit waits for answers still owed */
+#define RETIRE_WAIT_MS 3000 /* how long a retired link may wait for answers still owed */
 #define SEEN_MAX 256       /* completion words remembered per kind */
 #define LOAD_DEPTH 4       /* :load inside a loaded file, at most this deep */
 #define DISCOVERY_ID "discovery" /* the id of the resource discovery request */
@@ -68,7 +70,7 @@ struct link {
 	bool ready;               /* connected */
 	bool down;                /* failed or ended: closed, replaced when needed again */
 	bool flushed, eof;        /* after a shutdown */
-	bool reopen;              /* open it again once closed (:reconnect, Ctrl-C) */
+	bool retired;             /* being shut down: no more messages go to it */
 	bool shut_wanted;         /* shut it down once ready (a quit while connecting) */
 	struct oc_msgq waiting;   /* written before it was ready: endpoints take messages only
 				   * once ready (udp drops them before) */
@@ -106,7 +108,7 @@ struct repl {
 	/* state */
 	unsigned long sent, received, next_id; /* counts; request ids */
 	bool quitting;              /* shutting down */
-	uv_timer_t *quit_timer;     /* bounds the wait for answers */
+	uv_timer_t *retire_timer;   /* bounds the wait of retired links, or NULL */
 	/* completion */
 	struct words seen_hdrs, seen_topics, seen_paths;
 };
@@ -288,7 +290,7 @@ static void link_eof(struct oc_ep *ep)
 {
 	struct link *l = ep->owner;
 	l->eof = true;
-	if (!l->r->quitting) {
+	if (!l->retired) {
 		say(l->r, false, "closed by the peer: %s", ep->name);
 		l->down = true;
 	}
@@ -404,8 +406,6 @@ static void link_closed(struct oc_ep *ep)
 			*p = l->next;
 			break;
 		}
-	if (l->reopen && !r->quitting)
-		link_open(r, l->kind, l->topic);
 	link_free(l);
 	maybe_done(r);
 }
@@ -414,27 +414,67 @@ static void link_closed(struct oc_ep *ep)
 static struct link *find_link(struct repl *r, enum link_kind kind, const char *topic)
 {
 	for (struct link *l = r->links; l; l = l->next)
-		if (l->kind == kind && !l->down && !l->reopen &&
+		if (l->kind == kind && !l->down && !l->retired &&
 		    !(l->ep->flags & OC_EPF_CLOSING) &&
 		    (!topic || (l->topic && !strcmp(l->topic, topic))))
 			return l;
 	return NULL;
 }
 
-/* Close links (every one, or those of a kind and topic), opening them again when reopen. */
-static unsigned close_links(struct repl *r, int kind, const char *topic, bool reopen)
+/* Whether l is one of the links of a kind (-1: any) and topic (NULL: any), not closing. */
+static bool link_is(const struct link *l, int kind, const char *topic)
+{
+	return (kind < 0 || l->kind == (enum link_kind)kind) &&
+	       (!topic || (l->topic && !strcmp(l->topic, topic))) &&
+	       !(l->ep->flags & OC_EPF_CLOSING);
+}
+
+/* Close those links at once (what they hold is dropped); how many. */
+static unsigned drop_links(struct repl *r, int kind, const char *topic)
 {
 	unsigned n = 0;
-	for (struct link *l = r->links; l; l = l->next) {
-		if ((kind >= 0 && l->kind != (enum link_kind)kind) ||
-		    (topic && (!l->topic || strcmp(l->topic, topic))) ||
-		    (l->ep->flags & OC_EPF_CLOSING))
-			continue;
-		l->reopen = reopen;
-		oc_ep_close(l->ep);
-		n++;
-	}
+	for (struct link *l = r->links; l; l = l->next)
+		if (link_is(l, kind, topic)) {
+			oc_ep_close(l->ep); /* the closed event comes on a later turn */
+			n++;
+		}
 	return n;
+}
+
+static void retire_wait_cb(uv_timer_t *t)
+{
+	struct repl *r = t->data;
+	for (struct link *l = r->links; l; l = l->next)
+		if (l->retired && !(l->ep->flags & OC_EPF_CLOSING))
+			oc_ep_close(l->ep); /* answers that did not come in time are given up */
+}
+
+/* Shut l down; it closes once its answers are in (link_finish_check), or when
+ * RETIRE_WAIT_MS have passed (retire_links starts the wait). */
+static void retire_link(struct link *l)
+{
+	l->retired = true;
+	if (link_writes(l) && !l->down)
+		link_shutdown(l);
+	link_finish_check(l);
+}
+
+static void retire_wait(struct repl *r)
+{
+	if (!r->retire_timer) {
+		r->retire_timer = xmalloc(sizeof(*r->retire_timer));
+		uv_timer_init(uv_default_loop(), r->retire_timer);
+		r->retire_timer->data = r;
+	}
+	uv_timer_start(r->retire_timer, retire_wait_cb, RETIRE_WAIT_MS, 0);
+}
+
+static void retire_links(struct repl *r, int kind, const char *topic)
+{
+	for (struct link *l = r->links; l; l = l->next)
+		if (link_is(l, kind, topic) && !l->retired)
+			retire_link(l);
+	retire_wait(r);
 }
 
 /* ---- sending ----------------------------------------------------------------------------- */
@@ -663,15 +703,24 @@ static void replace_str(char **dst, const char *s)
 	*dst = s && *s ? xstrdup(s) : NULL;
 }
 
+static bool supports(const struct repl *r, unsigned need);
+
+/* The commands that apply to this adapter, then the names of those that do not. */
 static void m_help(struct repl *r, char *arg)
 {
-	struct oc_text t = { 0 };
+	struct oc_text t = { 0 }, others = { 0 };
 	for (const struct meta *m = metas; m->name; m++) {
 		char left[40];
 		snprintf(left, sizeof(left), ":%s%s%s", m->name, *m->args ? " " : "", m->args);
-		oc_text_printf(&t, "  %-26s %s\n", left, m->help);
+		if (supports(r, m->need))
+			oc_text_printf(&t, "  %-26s %s\n", left, m->help);
+		else
+			oc_text_printf(&others, " :%s", m->name);
 	}
 	oc_text_printf(&t, "  %-26s %s\n", "::TEXT", "send a line that starts with ':'");
+	if (others.len)
+		oc_text_printf(&t, "not for %s:%s\n", r->ad->name, others.s);
+	oc_text_release(&others);
 	out(r, t.s, t.len);
 	oc_text_release(&t);
 }
@@ -690,7 +739,11 @@ static const char *mode_name(enum mode m)
 
 static const char *link_state(const struct link *l)
 {
-	return l->down ? "down" : l->ready ? "connected" : "connecting";
+	if (l->down)
+		return "down";
+	if (l->retired)
+		return "closing";
+	return l->ready ? "connected" : "connecting";
 }
 
 static void m_status(struct repl *r, char *arg)
@@ -698,9 +751,13 @@ static void m_status(struct repl *r, char *arg)
 	struct oc_text t = { 0 };
 	oc_text_printf(&t, "%s (%s, %s): %lu sent, %lu received\n", r->url, r->ad->name,
 		       mode_name(r->mode), r->sent, r->received);
-	for (struct link *l = r->links; l; l = l->next)
-		oc_text_printf(&t, "  %s %s%s%s, %u waiting\n", l->ep->name, link_state(l),
-			       l->topic ? " " : "", l->topic ? l->topic : "", l->outstanding);
+	for (struct link *l = r->links; l; l = l->next) {
+		oc_text_printf(&t, "  %s %s%s%s", l->ep->name, link_state(l), l->topic ? " " : "",
+			       l->topic ? l->topic : "");
+		if (is_request_link(l))
+			oc_text_printf(&t, ", %u unanswered", l->outstanding);
+		oc_text_printf(&t, "\n");
+	}
 	if (!r->links)
 		oc_text_printf(&t, "  not connected\n");
 	if (r->topic)
@@ -808,7 +865,7 @@ static void m_sub(struct repl *r, char *arg)
 
 static void m_unsub(struct repl *r, char *arg)
 {
-	if (!close_links(r, LINK_SUB, arg, false))
+	if (!drop_links(r, LINK_SUB, arg))
 		say(r, true, "not subscribed to '%s'", arg);
 }
 
@@ -883,7 +940,7 @@ static void m_request(struct repl *r, char *arg)
 {
 	bool was = r->request;
 	if (on_off(r, "request", arg, &r->request) && was && !r->request)
-		close_links(r, LINK_RR, NULL, false);
+		retire_links(r, LINK_RR, NULL);
 }
 
 static void m_load(struct repl *r, char *arg)
@@ -926,15 +983,26 @@ static void m_log(struct repl *r, char *arg)
 
 static void open_session(struct repl *r);
 
+/* Each link is replaced by a new one to the same place; the old ones finish gracefully. */
 static void m_reconnect(struct repl *r, char *arg)
 {
-	if (!close_links(r, -1, NULL, true))
+	struct link *old = r->links; /* new links go in front of it */
+	bool any = false;
+	for (struct link *l = old; l; l = l->next) {
+		if (!link_is(l, -1, NULL) || l->retired)
+			continue;
+		retire_link(l);
+		link_open(r, l->kind, l->topic);
+		any = true;
+	}
+	retire_wait(r);
+	if (!any)
 		open_session(r);
 }
 
 static void m_close(struct repl *r, char *arg)
 {
-	close_links(r, -1, NULL, false);
+	retire_links(r, -1, NULL);
 }
 
 static int set_url(struct repl *r, const char *url, char *err, size_t errlen);
@@ -946,7 +1014,7 @@ static void m_open(struct repl *r, char *arg)
 		say(r, true, "usage: :open URL");
 		return;
 	}
-	close_links(r, -1, NULL, false);
+	retire_links(r, -1, NULL);
 	if (set_url(r, arg, err, sizeof(err)))
 		say(r, true, "%s", err);
 	else
@@ -1032,7 +1100,7 @@ static void on_line(void *ud, const char *line)
 	}
 	if (r->quitting)
 		return;
-	if (r->log && !r->loading)
+	if (r->log)
 		fprintf(r->log, "> %s\n", line);
 	if (line[0] == ':' && line[1] != ':') {
 		char *copy = xstrdup(line + 1);
@@ -1043,8 +1111,8 @@ static void on_line(void *ud, const char *line)
 	send_line(r, line[0] == ':' ? line + 1 : line);
 }
 
-/* Ctrl-C: the line is cleared already; outstanding requests are cancelled by replacing their
- * endpoints. */
+/* Ctrl-C: the line is cleared already; outstanding requests are cancelled by closing their
+ * endpoints (the next request opens a new one). */
 static void on_interrupt(void *ud)
 {
 	struct repl *r = ud;
@@ -1052,7 +1120,6 @@ static void on_interrupt(void *ud)
 	for (struct link *l = r->links; l; l = l->next)
 		if (is_request_link(l) && l->outstanding && !(l->ep->flags & OC_EPF_CLOSING)) {
 			n += l->outstanding;
-			l->reopen = true;
 			oc_ep_close(l->ep);
 		}
 	if (n)
@@ -1233,17 +1300,11 @@ static void maybe_done(struct repl *r)
 {
 	if (!r->quitting || r->links)
 		return;
-	if (r->quit_timer) {
-		oc_uv_close_free(r->quit_timer);
-		r->quit_timer = NULL;
+	if (r->retire_timer) {
+		oc_uv_close_free(r->retire_timer);
+		r->retire_timer = NULL;
 	}
 	oc_le_close(r->le);
-}
-
-static void quit_wait_cb(uv_timer_t *t)
-{
-	struct repl *r = t->data;
-	close_links(r, -1, NULL, false); /* answers that did not come in time are given up */
 }
 
 static void quit(struct repl *r)
@@ -1252,16 +1313,7 @@ static void quit(struct repl *r)
 		return;
 	r->quitting = true;
 	oc_le_pause(r->le);
-	for (struct link *l = r->links, *next; l; l = next) {
-		next = l->next; /* a link may close at once */
-		if (link_writes(l) && !l->down)
-			link_shutdown(l);
-		link_finish_check(l);
-	}
-	r->quit_timer = xmalloc(sizeof(*r->quit_timer));
-	uv_timer_init(uv_default_loop(), r->quit_timer);
-	r->quit_timer->data = r;
-	uv_timer_start(r->quit_timer, quit_wait_cb, QUIT_WAIT_MS, 0);
+	retire_links(r, -1, NULL);
 	maybe_done(r);
 }
 

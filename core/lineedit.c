@@ -30,6 +30,7 @@
 
 #include "endpoint.h"
 #include "err.h"
+#include "log.h"
 #include "msgq.h"
 #include "xalloc.h"
 
@@ -239,6 +240,12 @@ static void tty_print(struct oc_le *le, const char *text, size_t len)
 	rl_forced_update_display();
 }
 
+/* Notices and errors on stderr, when that is the terminal too: above the prompt. */
+static void log_sink(const char *line, size_t len)
+{
+	tty_print(the_le, line, len);
+}
+
 static void *start_signal(struct oc_le *le, int signum, uv_signal_cb cb)
 {
 	uv_signal_t *s = xmalloc(sizeof(*s));
@@ -275,6 +282,8 @@ static int tty_open(struct oc_le *le, char *err, size_t errlen)
 	uv_poll_start(le->poll, UV_READABLE, on_poll);
 	le->sigint = start_signal(le, SIGINT, on_sigint);
 	le->sigwinch = start_signal(le, SIGWINCH, on_sigwinch);
+	if (isatty(STDERR_FILENO))
+		oc_log.sink = log_sink;
 	install(le);
 	return 0;
 }
@@ -305,6 +314,7 @@ static void closed_later(struct oc_defer *d)
 
 static void tty_close(struct oc_le *le)
 {
+	oc_log.sink = NULL;
 	uninstall(le);
 	if (le->history)
 		save_history(le->history);

@@ -9,6 +9,16 @@
 
 struct oc_logcfg oc_log;
 
+static void emit(const char *text, size_t len)
+{
+	if (oc_log.sink) {
+		oc_log.sink(text, len);
+		return;
+	}
+	ssize_t w = write(STDERR_FILENO, text, len);
+	(void)w; /* nowhere left to report a failing stderr */
+}
+
 static void log_line(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[2048];
@@ -18,8 +28,7 @@ static void log_line(const char *prefix, const char *fmt, va_list ap)
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
-	ssize_t w = write(STDERR_FILENO, line, len);
-	(void)w; /* nowhere left to report a failing stderr */
+	emit(line, len);
 }
 
 void oc_error(const char *fmt, ...)
@@ -80,6 +89,5 @@ void oc_trace_bytes(const char *who, const char *what, const void *data, size_t 
 	}
 	if (shown < len)
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "  ... %zu more bytes\n", len - shown);
-	ssize_t w = write(STDERR_FILENO, out, o);
-	(void)w;
+	emit(out, o);
 }

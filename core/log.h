@@ -13,6 +13,8 @@ struct oc_logcfg {
 	bool silent;      /* -s: no notices */
 	bool show_error;  /* -S: with -s, still print errors */
 	bool trace;       /* --trace: protocol frames (secrets redacted by the adapters) */
+	/* Where lines go instead of stderr, or NULL: the REPL prints them above its prompt. */
+	void (*sink)(const char *line, size_t len);
 };
 
 extern struct oc_logcfg oc_log;

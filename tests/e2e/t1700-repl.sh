@@ -420,6 +420,64 @@ t_mqtt_request() {
 }
 run_test "mqtt: :request on publishes requests and prints the responses (MQTT 5)" t_mqtt_request
 
+t_connection_loss() {
+	require_peer socat
+	local p
+	p=$(free_port)
+	bg peer1 socat TCP-LISTEN:"$p",bind=127.0.0.1,reuseaddr EXEC:cat
+	wait_port "$p"
+	term "tcp://127.0.0.1:$p"
+	wait_pane '^connected: tcp://'
+	input one
+	key Enter
+	wait_pane '^one$'
+	kill "$(cmd_pid peer1)"
+	wait_pane '^closed by the peer: tcp://'
+	# the session goes on; the next line connects again
+	bg peer2 socat TCP-LISTEN:"$p",bind=127.0.0.1,reuseaddr EXEC:cat
+	wait_port "$p"
+	input two
+	key Enter
+	wait_pane '^two$'
+	key C-d
+	wait_rc 0
+	# --reconnect: the adapter connects again by itself, the line waits for it
+	bg peer3 socat TCP-LISTEN:"$p",bind=127.0.0.1,reuseaddr,fork EXEC:cat
+	wait_port "$p"
+	term "tcp://127.0.0.1:$p" --reconnect
+	wait_pane '^connected: tcp://'
+	kill "$(cmd_pid peer3)"
+	wait_gone peer3
+	bg peer4 socat TCP-LISTEN:"$p",bind=127.0.0.1,reuseaddr,fork EXEC:cat
+	wait_port "$p"
+	input three
+	key Enter
+	WAIT_MAX=20 wait_pane '^three$'
+	key C-d
+	wait_rc 0
+}
+run_test "connection loss is shown and the next line connects again; --reconnect reconnects" t_connection_loss
+
+t_commands() {
+	ws_peer
+	http_peer
+	printf 'loaded one\n:status\n' >cmds.txt
+	printf ':log t.log\n:load cmds.txt\n:help\n:close\n:reconnect\nafter reconnect\n:log off\nnot logged\n:open %s/\nGET /echo/z\n' \
+		"$HTTP_URL" | expect_code 0 oc repl "$WS_URL"
+	assert_grep out '^loaded one$'
+	assert_grep out '^after reconnect$'
+	assert_grep out '^not logged$'
+	assert_grep out '"path": "/echo/z"'
+	assert_grep out '^ws://127\.0\.0\.1:[0-9]+/ \(ws, messages\): 1 sent'
+	assert_grep out '^  :set header NAME VALUE +send this header'
+	assert_grep out '^not for ws: :topic :sub :unsub :qos :retain :method :path :raw :request$'
+	assert_grep t.log '^> :load cmds.txt$'
+	assert_grep t.log '^> loaded one$'
+	assert_grep t.log ' \(ws, messages\): 1 sent'
+	assert_no_grep t.log 'not logged'
+}
+run_test "commands: :load, :log, :status, :help, :close, :reconnect, :open another scheme" t_commands
+
 # ---- without a terminal -----------------------------------------------------------------------
 
 t_pipe_http() {
