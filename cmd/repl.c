@@ -140,8 +140,8 @@ static void out(struct repl *r, const char *s, size_t n)
 	log_text(r, s, n);
 }
 
-/* A notice about the session. On a terminal it is part of the screen; without one, stdout is
- * for what arrives and notices go to stderr. */
+/* A notice about the session: on a terminal, on the screen above the prompt; without one,
+ * stdout is for what arrives and notices go to stderr as everywhere else. */
 static void say(struct repl *r, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void say(struct repl *r, bool error, const char *fmt, ...)
@@ -161,9 +161,10 @@ static void say(struct repl *r, bool error, const char *fmt, ...)
 			oc_notice("%s", s);
 	} else {
 		struct oc_text t = { 0 };
-		oc_text_printf(&t, "%s%s%s\n", r->show.color ? (error ? "\033[31m" : "\033[2m") : "",
-			       s, r->show.color ? "\033[0m" : "");
-		out(r, t.s, t.len);
+		const char *on = error ? "\033[31m" : "\033[2m", *off = "\033[0m";
+		oc_text_printf(&t, "%s%s%s\n", r->show.color ? on : "", s, r->show.color ? off : "");
+		oc_le_notice(r->le, t.s, t.len);
+		log_text(r, t.s, t.len);
 		oc_text_release(&t);
 	}
 	free(s);
@@ -283,7 +284,8 @@ static void link_msg(struct oc_ep *ep, struct oc_msg *m)
 static void link_drain(struct oc_ep *ep)
 {
 	struct link *l = ep->owner;
-	oc_le_resume(l->r->le);
+	if (!l->r->quitting)
+		oc_le_resume(l->r->le);
 }
 
 static void link_eof(struct oc_ep *ep)
@@ -1140,7 +1142,7 @@ static char **seen_list(const struct words *w)
 	return word_list((const char *const *)w->v, w->n);
 }
 
-static size_t count(const char *const *v)
+static size_t nstrings(const char *const *v)
 {
 	size_t n = 0;
 	while (v && v[n])
@@ -1173,7 +1175,7 @@ static char **meta_arg_words(struct repl *r, const struct meta *m, int word, boo
 	case ARG_PATH:
 		return seen_list(&r->seen_paths);
 	case ARG_METHOD:
-		return word_list(r->ad->methods, count(r->ad->methods));
+		return word_list(r->ad->methods, nstrings(r->ad->methods));
 	case ARG_ONOFF:
 		return word_list(onoff, 2);
 	case ARG_FILE:
@@ -1201,7 +1203,7 @@ static char **on_complete(void *ud, const char *line, int start, bool *files)
 	if (r->mode != MODE_REQUEST || r->raw)
 		return NULL;
 	if (word == 0)
-		return word_list(r->ad->methods, count(r->ad->methods));
+		return word_list(r->ad->methods, nstrings(r->ad->methods));
 	return word == 1 ? seen_list(&r->seen_paths) : NULL;
 }
 

@@ -47,6 +47,7 @@ struct oc_le {
 	bool ended;              /* the end of input was delivered */
 	bool closing;            /* oc_le_close() was called */
 	/* terminal */
+	bool out_tty;            /* stdout is the terminal too (else it is the prompt's stderr) */
 	bool installed;          /* the libedit handler is installed (a prompt is on screen) */
 	uv_poll_t *poll;         /* stdin readiness */
 	uv_signal_t *sigint;     /* Ctrl-C */
@@ -122,8 +123,8 @@ static void on_rl_line(char *line)
 	struct oc_le *le = the_le;
 	le->installed = false; /* libedit left unbuffered mode: the handler must come back */
 	if (!line) {
-		fputs("\n", stdout);
-		fflush(stdout);
+		fputs("\n", rl_outstream);
+		fflush(rl_outstream);
 		uv_poll_stop(le->poll);
 		deliver_eof(le);
 		return;
@@ -157,8 +158,8 @@ static void on_sigint(uv_signal_t *s, int signum)
 	le->cont = NULL;
 	if (le->installed) {
 		uninstall(le);
-		fputs("^C\n", stdout);
-		fflush(stdout);
+		fputs("^C\n", rl_outstream);
+		fflush(rl_outstream);
 		install(le);
 	}
 	if (le->h.interrupt)
@@ -223,27 +224,41 @@ static void erase_input(struct oc_le *le)
 	size_t plen = strlen(le->cont ? CONT_PROMPT : le->prompt);
 	int up = cols > 0 ? (int)((plen + (size_t)rl_point) / (size_t)cols) : 0;
 	if (up > 0)
-		printf("\033[%dA", up);
-	fputs("\r\033[J", stdout);
+		fprintf(rl_outstream, "\033[%dA", up);
+	fputs("\r\033[J", rl_outstream);
 }
 
-static void tty_print(struct oc_le *le, const char *text, size_t len)
+static void write_out(FILE *f, const char *text, size_t len)
+{
+	fwrite(text, 1, len, f);
+	fflush(f);
+}
+
+/* text on the terminal (the prompt's stream), above the line being typed */
+static void print_above(struct oc_le *le, const char *text, size_t len)
 {
 	if (!le->installed) {
-		fwrite(text, 1, len, stdout);
-		fflush(stdout);
+		write_out(rl_outstream, text, len);
 		return;
 	}
 	erase_input(le);
-	fwrite(text, 1, len, stdout);
-	fflush(stdout);
+	write_out(rl_outstream, text, len);
 	rl_forced_update_display();
 }
 
-/* Notices and errors on stderr, when that is the terminal too: above the prompt. */
+/* What arrives: above the prompt, or into the file stdout was sent to. */
+static void tty_print(struct oc_le *le, const char *text, size_t len)
+{
+	if (le->out_tty)
+		print_above(le, text, len);
+	else
+		write_out(stdout, text, len);
+}
+
+/* Notices and errors, when stderr is a terminal: above the prompt. */
 static void log_sink(const char *line, size_t len)
 {
-	tty_print(the_le, line, len);
+	print_above(the_le, line, len);
 }
 
 static void *start_signal(struct oc_le *le, int signum, uv_signal_cb cb)
@@ -261,6 +276,9 @@ static int tty_open(struct oc_le *le, char *err, size_t errlen)
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
 	rl_readline_name = "omnicat";
+	/* stdout sent to a file keeps only what arrives: the prompt and editing go to stderr */
+	le->out_tty = isatty(STDOUT_FILENO);
+	rl_outstream = le->out_tty ? stdout : stderr;
 	rl_attempted_completion_function = on_complete;
 	rl_initialize();
 	using_history();
@@ -298,16 +316,21 @@ static void save_history(const char *path)
 	chmod(path, 0600);
 }
 
-static void closed_later(struct oc_defer *d)
+static void le_free(struct oc_le *le)
 {
-	struct oc_le *le = (struct oc_le *)((char *)d - offsetof(struct oc_le, closed_later));
-	struct oc_le_hooks h = le->h;
 	free(le->prompt);
 	free(le->history);
 	free(le->cont);
 	oc_msgq_release(&le->held);
 	free(le);
 	the_le = NULL;
+}
+
+static void closed_later(struct oc_defer *d)
+{
+	struct oc_le *le = (struct oc_le *)((char *)d - offsetof(struct oc_le, closed_later));
+	struct oc_le_hooks h = le->h;
+	le_free(le);
 	if (h.closed)
 		h.closed(h.ud);
 }
@@ -433,19 +456,14 @@ int oc_le_open(struct oc_le **out, const char *prompt, const char *history,
 		if (make_dirs(le->history)) {
 			snprintf(err, errlen, "cannot create the directory of '%s': %s (--no-history "
 				 "goes without)", history, strerror(errno));
-			free(le->history);
-			free(le->prompt);
-			free(le);
+			le_free(le);
 			return OC_EIO;
 		}
 	}
 	the_le = le;
 	int r = le->tty ? tty_open(le, err, errlen) : pipe_open(le, err, errlen);
 	if (r) {
-		free(le->prompt);
-		free(le->history);
-		free(le);
-		the_le = NULL;
+		le_free(le);
 		return r;
 	}
 	*out = le;
@@ -455,6 +473,14 @@ int oc_le_open(struct oc_le **out, const char *prompt, const char *history,
 bool oc_le_is_tty(const struct oc_le *le)
 {
 	return le->tty;
+}
+
+void oc_le_notice(struct oc_le *le, const char *text, size_t len)
+{
+	if (le->tty)
+		print_above(le, text, len);
+	else
+		write_out(stderr, text, len);
 }
 
 void oc_le_print(struct oc_le *le, const char *text, size_t len)

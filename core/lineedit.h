@@ -45,6 +45,9 @@ int oc_le_open(struct oc_le **out, const char *prompt, const char *history,
 bool oc_le_is_tty(const struct oc_le *le);
 /* Write text (complete lines) above the prompt, or to stdout when not a terminal. */
 void oc_le_print(struct oc_le *le, const char *text, size_t len);
+/* Write a notice (complete lines) on the terminal, above the prompt (when stdout goes to a
+ * file, the prompt and notices are on stderr), or to stderr when not a terminal. */
+void oc_le_notice(struct oc_le *le, const char *text, size_t len);
 /* Stop / start delivering lines (while the endpoint they go to is full or being replaced). */
 void oc_le_pause(struct oc_le *le);
 void oc_le_resume(struct oc_le *le);
