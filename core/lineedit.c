@@ -497,6 +497,19 @@ void oc_le_print(struct oc_le *le, const char *text, size_t len)
 	oc_ep_write(le->io, m);
 }
 
+void oc_le_set_prompt(struct oc_le *le, const char *prompt)
+{
+	bool redraw = le->tty && le->installed && !le->cont;
+	if (redraw)
+		erase_input(le); /* measured with the old prompt */
+	free(le->prompt);
+	le->prompt = xstrdup(prompt);
+	if (redraw) {
+		rl_set_prompt(prompt);
+		rl_forced_update_display();
+	}
+}
+
 void oc_le_pause(struct oc_le *le)
 {
 	le->paused = true;

@@ -48,6 +48,8 @@ void oc_le_print(struct oc_le *le, const char *text, size_t len);
 /* Write a notice (complete lines) on the terminal, above the prompt (when stdout goes to a
  * file, the prompt and notices are on stderr), or to stderr when not a terminal. */
 void oc_le_notice(struct oc_le *le, const char *text, size_t len);
+/* The prompt of the next line (drawn again now when a line is being typed). */
+void oc_le_set_prompt(struct oc_le *le, const char *prompt);
 /* Stop / start delivering lines (while the endpoint they go to is full or being replaced). */
 void oc_le_pause(struct oc_le *le);
 void oc_le_resume(struct oc_le *le);

@@ -349,6 +349,28 @@ t_each() {
 }
 run_test "--each: one request per line over one session, answers in input order (300), --jsonl" t_each
 
+t_jsonl_requests() {
+	start_coap_server srv -d 20
+	# each line its own method, path and query; a path replaces the URL's; headers that are
+	# no CoAP option (an HTTP request's) are left out, those that are become options
+	printf '%s\n' '{"method":"PUT","path":"/lamp","payload":"on"}' '{"path":"/lamp"}' \
+		'{"method":"DELETE","path":"/lamp","headers":{"Host":"x","User-Agent":"y"}}' \
+		'{"path":"/lamp"}' '{"method":"FETCH","path":"/time","payload":"ticks"}' \
+		'{"method":"GET","path":"/time","query":"ticks"}' |
+		expect_code 0 oc client "$COAP_URL/elsewhere?q=1" --each --jsonl
+	[ "$(wc -l <out)" = 6 ] || fail "6 answers expected: $(cat out)"
+	sed -n 1p out | grep -qE '"status":201[,}]' || fail "PUT: $(sed -n 1p out)"
+	sed -n 2p out | grep -q '"payload":"on"' || fail "GET: $(sed -n 2p out)"
+	sed -n 3p out | grep -qE '"status":202[,}]' || fail "DELETE: $(sed -n 3p out)"
+	sed -n 4p out | grep -qE '"status":404[,}]' || fail "GET after DELETE: $(sed -n 4p out)"
+	sed -n 5p out | grep -qE '"payload":"[0-9]+"' || fail "FETCH ticks: $(sed -n 5p out)"
+	sed -n 6p out | grep -qE '"payload":"[0-9]+"' || fail "GET ?ticks: $(sed -n 6p out)"
+	printf '%s\n' '{"method":"BREW","path":"/pot"}' |
+		expect_code 2 oc client "$COAP_URL/" --each --jsonl
+	assert_grep err "'BREW' is not a CoAP method"
+}
+run_test "--jsonl: a request line's method, path, query and headers override the URL and -X" t_jsonl_requests
+
 t_sub() {
 	start_coap_server srv -d 20 -v 7
 	local U=$COAP_URL
