@@ -359,12 +359,13 @@ t_jsonl_requests() {
 		'{"method":"GET","path":"/time","query":"ticks"}' |
 		expect_code 0 oc client "$COAP_URL/elsewhere?q=1" --each --jsonl
 	[ "$(wc -l <out)" = 6 ] || fail "6 answers expected: $(cat out)"
-	sed -n 1p out | grep -qE '"status":201[,}]' || fail "PUT: $(sed -n 1p out)"
-	sed -n 2p out | grep -q '"payload":"on"' || fail "GET: $(sed -n 2p out)"
-	sed -n 3p out | grep -qE '"status":202[,}]' || fail "DELETE: $(sed -n 3p out)"
-	sed -n 4p out | grep -qE '"status":404[,}]' || fail "GET after DELETE: $(sed -n 4p out)"
-	sed -n 5p out | grep -qE '"payload":"[0-9]+"' || fail "FETCH ticks: $(sed -n 5p out)"
-	sed -n 6p out | grep -qE '"payload":"[0-9]+"' || fail "GET ?ticks: $(sed -n 6p out)"
+	# PUT, GET, DELETE, GET after it, FETCH ticks, GET ?ticks
+	local n=0 want
+	for want in '"status":201[,}]' '"payload":"on"' '"status":202[,}]' '"status":404[,}]' \
+		'"payload":"[0-9]+"' '"payload":"[0-9]+"'; do
+		n=$((n + 1))
+		sed -n "${n}p" out | grep -qE -- "$want" || fail "answer $n: $(sed -n "${n}p" out)"
+	done
 	printf '%s\n' '{"method":"BREW","path":"/pot"}' |
 		expect_code 2 oc client "$COAP_URL/" --each --jsonl
 	assert_grep err "'BREW' is not a CoAP method"
