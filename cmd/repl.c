@@ -772,8 +772,19 @@ void repl_quit(struct repl *r)
 		return;
 	r->quitting = true;
 	oc_le_pause(r->le);
-	repl_retire_links(r, -1, NULL);
+	if (r->abandon)
+		repl_drop_links(r, -1, NULL);
+	else
+		repl_retire_links(r, -1, NULL);
 	maybe_done(r);
+}
+
+/* stdout went away (a closed pipe: a quiet, prompt end, DESIGN §6) or stdin failed (12). */
+static void on_io_failed(void *ud, int err, const char *msg)
+{
+	struct repl *r = ud;
+	r->abandon = true;
+	oc_run_end(&r->c->run, err, msg);
 }
 
 static void repl_stop(struct oc_task *t)
@@ -814,6 +825,7 @@ static int start_editor(struct repl *r)
 		.line = repl_line,
 		.interrupt = on_interrupt,
 		.complete = repl_complete,
+		.failed = on_io_failed,
 		.closed = le_closed,
 	};
 	struct oc_le_hooks hooks = hooks_proto;

@@ -75,6 +75,7 @@ struct repl {
 	/* state */
 	unsigned long sent, received, next_id; /* counts; request ids */
 	bool quitting;              /* shutting down */
+	bool abandon;               /* stdout or stdin failed: end without waiting for answers */
 	uv_timer_t *retire_timer;   /* bounds the wait of retired links, or NULL */
 	/* completion */
 	struct words seen_hdrs, seen_topics, seen_paths;

@@ -57,6 +57,7 @@ struct oc_le {
 	struct oc_ep *io;        /* the stdio endpoint */
 	struct oc_msgq held;     /* lines read while paused */
 	bool io_eof;             /* stdin ended (delivered once held lines are) */
+	bool io_failed;          /* the stdio endpoint failed: closed, not shut down */
 };
 
 /* libedit's readline interface is global: so is its editor. */
@@ -338,6 +339,10 @@ static void closed_later(struct oc_defer *d)
 static void tty_close(struct oc_le *le)
 {
 	oc_log.sink = NULL;
+	if (le->installed) { /* the prompt of a line that will not be read: off the screen */
+		erase_input(le);
+		fflush(rl_outstream);
+	}
 	uninstall(le);
 	if (le->history)
 		save_history(le->history);
@@ -375,9 +380,15 @@ static void io_eof(struct oc_ep *ep)
 	deliver_held(le);
 }
 
-/* stdout closed (a reader that went away) or stdin unreadable: the session ends like at EOF. */
+/* stdout closed (a reader that went away) or stdin unreadable: what was read but not taken
+ * is dropped, the owner hears of it, then of the end of input. */
 static void io_error(struct oc_ep *ep)
 {
+	struct oc_le *le = ep->owner;
+	le->io_failed = true;
+	oc_msgq_release(&le->held);
+	if (le->h.failed)
+		le->h.failed(le->h.ud, ep->err, ep->errmsg);
 	io_eof(ep);
 }
 
@@ -544,6 +555,8 @@ void oc_le_close(struct oc_le *le)
 	le->closing = true;
 	if (le->tty)
 		tty_close(le);
+	else if (le->io && le->io_failed)
+		oc_ep_close(le->io); /* then the hook */
 	else if (le->io)
 		oc_ep_shutdown(le->io); /* flushed: closed; then the hook */
 	else

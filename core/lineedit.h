@@ -33,6 +33,9 @@ struct oc_le_hooks {
 	 * word being completed, line[start..]): a malloc'd, NULL-terminated array of malloc'd
 	 * strings, or NULL; or set *files to complete a file name instead. May be NULL. */
 	char **(*complete)(void *ud, const char *line, int start, bool *files);
+	/* Not a terminal: stdout went away (err OC_ECLOSED_OUT) or stdin failed; the end of input
+	 * follows, and nothing more can be shown: the owner should end at once. May be NULL. */
+	void (*failed)(void *ud, int err, const char *msg);
 	/* After oc_le_close(): everything is released. */
 	void (*closed)(void *ud);
 	void *ud;

@@ -492,6 +492,12 @@ t_pipe_http() {
 	printf ':path /echo/p\n:method PUT\nline one\\\nline two\n' | expect_code 0 oc repl "$HTTP_URL/"
 	assert_grep out '"method": "PUT"'
 	assert_grep out '"body": "line one\\nline two"'
+	# a reader that goes away ends the run quietly, answers still owed or not
+	printf 'GET /\n%.0s' $(seq 100) >reqs
+	oc repl "$HTTP_URL/" <reqs 2>err | head -1 >first
+	assert_eq "0 0" "${PIPESTATUS[*]}" "exit statuses (repl, head)"
+	assert_grep first '^[0-9:.]+ 200$'
+	assert_empty err
 }
 run_test "no terminal: printf 'GET /\\n' | omnicat repl http://... prints the answer, exits 0" t_pipe_http
 
