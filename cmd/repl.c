@@ -230,15 +230,21 @@ static void link_flushed(struct oc_ep *ep)
 	link_finish_check(l);
 }
 
+/* A link failed: on a terminal it is shown and the session goes on; a script ends with it,
+ * the first failure deciding the exit status as in `client`. */
+static void link_failed(struct repl *r, int err, const char *msg)
+{
+	if (oc_le_is_tty(r->le))
+		repl_say(r, true, "%s", msg);
+	else
+		oc_run_end(&r->c->run, err, msg);
+}
+
 static void link_error(struct oc_ep *ep)
 {
 	struct link *l = ep->owner;
-	struct repl *r = l->r;
 	l->down = true;
-	if (!oc_le_is_tty(r->le)) /* a script: the first failure decides, as in `client` */
-		oc_run_end(&r->c->run, ep->err, ep->errmsg);
-	else
-		repl_say(r, true, "%s", ep->errmsg);
+	link_failed(l->r, ep->err, ep->errmsg);
 	link_finish_check(l);
 }
 
@@ -269,9 +275,12 @@ static void link_cfg(const struct repl *r, struct oc_cfg *cfg)
 	}
 }
 
-/* The URL a link opens: the session's, or for a topic link the same broker with its topic. */
+/* The URL a link opens: the session's, or for a topic link the same broker with its topic
+ * (a publisher's: the current one; each message names its own, but the URL needs one). */
 static char *link_url(const struct repl *r, enum link_kind kind, const char *topic)
 {
+	if (kind == LINK_PUB)
+		topic = r->topic;
 	if (topic && (kind == LINK_SUB || kind == LINK_RR || kind == LINK_PUB)) {
 		char *u = oc_url_with_path(r->url, topic);
 		if (u)
@@ -292,7 +301,7 @@ struct link *repl_link_open(struct repl *r, enum link_kind kind, const char *top
 	free(url);
 	oc_cfg_release(&cfg);
 	if (e) {
-		repl_say(r, true, "%s", err);
+		link_failed(r, e, err);
 		return NULL;
 	}
 	struct link *l = xcalloc(1, sizeof(*l));
@@ -305,7 +314,7 @@ struct link *repl_link_open(struct repl *r, enum link_kind kind, const char *top
 	r->links = l;
 	oc_ep_set_events(ep, &link_events, l);
 	if ((e = oc_ep_open(ep)) != 0) {
-		repl_say(r, true, "%s", ep->errmsg);
+		link_failed(r, e, ep->errmsg);
 		l->down = true;
 		oc_ep_close(ep);
 		return NULL;

@@ -14,7 +14,6 @@
 
 #define LOAD_DEPTH 4 /* :load inside a loaded file, at most this deep */
 
-
 /* What Tab offers for a meta command's argument. */
 enum argkind { ARG_NONE, ARG_SET, ARG_TOPIC, ARG_PATH, ARG_METHOD, ARG_ONOFF, ARG_FILE };
 

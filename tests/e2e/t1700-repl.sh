@@ -527,11 +527,13 @@ t_pipe_ws_mqtt_coap() {
 	assert_grep out '^over ws$'
 	wait_line ws.out '^closed 1000$'
 	broker
-	bg msub mosquitto_sub -p "$MQ_PORT" -t 'p/#' -v -C 2
+	bg msub mosquitto_sub -p "$MQ_PORT" -t 'p/#' -v -C 3
 	mq_subscribed mq '[^ ]+' 'p/#'
 	printf 'first\n:topic p/other\nsecond\n' | expect_code 0 oc repl "$MQ/p/one"
+	# a URL without a topic: nothing subscribed, :topic names where lines go
+	printf ':topic p/third\nthird\n' | expect_code 0 oc repl "$MQ"
 	wait_gone msub
-	assert_content msub.out $'p/one first\np/other second\n'
+	assert_content msub.out $'p/one first\np/other second\np/third third\n'
 	start_coap_server coap -d 10
 	printf 'PUT /dyn stored\nGET /dyn\n' | expect_code 0 oc repl "$COAP_URL/"
 	assert_grep out '^[0-9:.]+ 201 \(empty\)$'
