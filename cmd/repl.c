@@ -263,11 +263,17 @@ static enum oc_role kind_role(enum link_kind k)
 	return k == LINK_PUB ? OC_ROLE_PUB : k == LINK_SUB ? OC_ROLE_SUB : OC_ROLE_CLIENT;
 }
 
-/* The endpoint options: the command line's; in send mode also the :set headers, which a
- * stream adapter sends with its handshake. */
-static void link_cfg(const struct repl *r, struct oc_cfg *cfg)
+/* The endpoint options of link l: the command line's; in send mode also the :set headers,
+ * which a stream adapter sends with its handshake. A broker lets one connection at a time use
+ * a client id, so the session's later connections (a publisher, each :sub) get --client-id
+ * with "-N" added. */
+static void link_cfg(struct repl *r, struct link *l, struct oc_cfg *cfg)
 {
 	oc_cfg_copy(cfg, &r->c->args.ep[0]);
+	if (cfg->client_id && r->opened++) {
+		l->client_id = xasprintf("%s-%u", cfg->client_id, r->opened);
+		cfg->client_id = l->client_id; /* the link outlives its endpoint */
+	}
 	for (size_t i = 0; r->mode == MODE_SEND && i < r->nhdrs; i++) {
 		char *h = xasprintf("%s: %s", r->hdrs[i].key, r->hdrs[i].value);
 		oc_cfg_add_multi(cfg, "header", h, false);
@@ -291,10 +297,13 @@ static char *link_url(const struct repl *r, enum link_kind kind, const char *top
 
 static void send_discovery(struct link *l);
 
+static void link_free(struct link *l);
+
 struct link *repl_link_open(struct repl *r, enum link_kind kind, const char *topic)
 {
+	struct link *l = xcalloc(1, sizeof(*l));
 	struct oc_cfg cfg;
-	link_cfg(r, &cfg);
+	link_cfg(r, l, &cfg);
 	char *url = link_url(r, kind, topic), err[512];
 	struct oc_ep *ep;
 	int e = oc_ep_create(url, &cfg, kind_role(kind), &ep, err, sizeof(err));
@@ -302,9 +311,9 @@ struct link *repl_link_open(struct repl *r, enum link_kind kind, const char *top
 	oc_cfg_release(&cfg);
 	if (e) {
 		link_failed(r, e, err);
+		link_free(l);
 		return NULL;
 	}
-	struct link *l = xcalloc(1, sizeof(*l));
 	l->r = r;
 	l->ep = ep;
 	l->kind = kind;
@@ -329,6 +338,7 @@ struct link *repl_link_open(struct repl *r, enum link_kind kind, const char *top
 static void link_free(struct link *l)
 {
 	oc_msgq_release(&l->waiting);
+	free(l->client_id);
 	free(l->topic);
 	free(l);
 }

@@ -34,6 +34,7 @@ struct link {
 	enum link_kind kind;      /* what it is for */
 	bool request;             /* its messages are requests, each answered once */
 	char *topic;              /* LINK_SUB: its filter; LINK_RR: its request topic */
+	char *client_id;          /* --client-id made unique for this connection, or NULL */
 	bool ready;               /* connected */
 	bool down;                /* failed or ended: closed, replaced when needed again */
 	bool flushed, eof;        /* after a shutdown */
@@ -76,6 +77,7 @@ struct repl {
 	unsigned long sent, received, next_id; /* counts; request ids */
 	bool quitting;              /* shutting down */
 	bool abandon;               /* stdout or stdin failed: end without waiting for answers */
+	unsigned opened;            /* links opened with --client-id so far */
 	uv_timer_t *retire_timer;   /* bounds the wait of retired links, or NULL */
 	/* completion */
 	struct words seen_hdrs, seen_topics, seen_paths;

@@ -349,20 +349,24 @@ run_test "coap: requests, :method and :path, Tab offers /.well-known/core's reso
 
 # ---- topics -----------------------------------------------------------------------------------
 
-# omnicat's MQTT clients that disconnected, per the broker's log
-_disconnected() { [ "$(grep -cE 'Client omnicat-[0-9]+-[0-9]+ disconnected' mq.err)" -ge "$1" ]; }
+# N of omnicat's MQTT clients (client ids omnicat-PID-N, or tester[-N]) disconnected, per the
+# broker's log
+_disconnected() {
+	[ "$(grep -cE 'Client (omnicat-[0-9]+-[0-9]+|tester(-[0-9]+)?) disconnected' mq.err)" -ge "$1" ]
+}
 
 t_sub_unsub() {
 	broker
-	term "$MQ/a/#"
-	mq_subscribed mq 'omnicat-[0-9]+-[0-9]+' 'a/#'
+	# each connection of the session gets its own client id
+	term "$MQ/a/#" --client-id tester
+	mq_subscribed mq tester 'a/#'
 	# a filter is no topic to publish to
 	input 'nowhere'
 	key Enter
 	wait_pane '^no topic to publish to; use :topic T$'
 	input ':sub b/+'
 	key Enter
-	mq_subscribed mq 'omnicat-[0-9]+-[0-9]+' 'b/+'
+	mq_subscribed mq tester-2 'b/+'
 	mosquitto_pub -p "$MQ_PORT" -t b/1 -m 'from b while subscribed'
 	wait_pane '^from b while subscribed$'
 	input ':unsub b/+'
