@@ -728,6 +728,7 @@ void repl_set_url(struct repl *r, const char *url, const struct oc_adapter *ad)
 	}
 	r->ad = ad;
 	r->mode = mode_of(ad);
+	r->show.dotted = ad->status_dotted;
 	char *topic = url_path(url);
 	if (r->mode == MODE_TOPICS && topic && !repl_has_wildcard(topic))
 		repl_replace_str(&r->topic, topic);

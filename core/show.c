@@ -178,7 +178,8 @@ static void show_head(const struct oc_show *o, const struct oc_msg *m, struct oc
 		oc_text_printf(t, "from %s ", m->f[OC_F_PEER]);
 	if (m->flags & OC_MSG_STATUS) {
 		char st[24];
-		int n = snprintf(st, sizeof(st), "%d", m->status);
+		int n = o->dotted ? snprintf(st, sizeof(st), "%d.%02d", m->status / 100, m->status % 100)
+				  : snprintf(st, sizeof(st), "%d", m->status);
 		put_in(t, o->color, m->status >= 400 ? C_BOLD C_RED : C_BOLD C_GREEN, st,
 		       (size_t)n);
 		put(t, " ", 1);

@@ -28,6 +28,7 @@ struct oc_show {
 	bool json;    /* pretty-print a payload that is a JSON object or array */
 	bool headers; /* list the headers */
 	bool hex;     /* every payload as a hex dump */
+	bool dotted;  /* a status is class*100+detail, shown c.dd (CoAP: 205 is 2.05) */
 };
 
 /* Append m, rendered, to t; every line ends with "\n". */

@@ -67,6 +67,8 @@ struct oc_adapter {
 					* with them); or NULL */
 	const char *discovery;         /* OC_AF_REQUEST: a path whose answer lists the server's
 					* resources in CoRE link format (RFC 6690), or NULL */
+	bool status_dotted;            /* its statuses are class*100+detail, written c.dd
+					* (CoAP's 2.05) for people */
 
 	/* Validate the URL and options (no I/O yet). Return 0, or an OC_E* with
 	 * oc_ep_seterr() describing it. Optional. */

@@ -785,6 +785,7 @@ const struct oc_adapter oc_adapter_coap = {
 	.priv_size = sizeof(struct ocoap),
 	.methods = coap_methods,
 	.discovery = "/.well-known/core",
+	.status_dotted = true,
 	.check = ocoap_check,
 	.open = ocoap_open,
 	.write = ocoap_write,

@@ -51,6 +51,15 @@ static void test_text_and_json(void)
 	free(s);
 	oc_msg_unref(m);
 
+	/* CoAP's codes as people write them */
+	const struct oc_show dotted = { .dotted = true };
+	m = msg("x", 1);
+	oc_msg_set_status(m, 205);
+	s = render(&dotted, m);
+	CHECK_EQ_STR(s, "2.05\nx\n");
+	free(s);
+	oc_msg_unref(m);
+
 	/* a JSON scalar stays text */
 	m = msg("42", 2);
 	s = render(&plain, m);
