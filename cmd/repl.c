@@ -130,10 +130,23 @@ static void remember_path(void *ud, const char *s, size_t n)
 static void link_closed(struct oc_ep *ep);
 static void maybe_done(struct repl *r);
 
-
 static bool link_writes(const struct link *l)
 {
 	return l->kind != LINK_SUB;
+}
+
+/* A script's next line waits until every request sent was answered (or dropped), so that a
+ * setting typed after a request (:headers, :json...) applies to the next answer, as it would
+ * at a terminal; see write_link. */
+static void input_after_answers(struct repl *r)
+{
+	if (!r->awaiting || r->quitting)
+		return;
+	for (struct link *l = r->links; l; l = l->next)
+		if (l->request && l->outstanding && !(l->ep->flags & OC_EPF_CLOSING))
+			return;
+	r->awaiting = false;
+	oc_le_resume(r->le);
 }
 
 /* Close a link's endpoint once what it owes is in (see the top of the file): a request
@@ -157,6 +170,20 @@ static void link_shutdown(struct link *l)
 		return;
 	}
 	oc_ep_shutdown(l->ep);
+}
+
+/* Something arrived: shown, and its topic and header names kept for Tab. */
+static void show_msg(struct repl *r, const struct oc_msg *m)
+{
+	r->received++;
+	if (m->f[OC_F_TOPIC])
+		repl_remember(&r->seen_topics, m->f[OC_F_TOPIC], strlen(m->f[OC_F_TOPIC]));
+	for (unsigned k = 0; k < m->nhdrs; k++)
+		repl_remember(&r->seen_hdrs, m->hdrs[k].name, strlen(m->hdrs[k].name));
+	struct oc_text t = { 0 };
+	oc_show_msg(&r->show, m, &t);
+	repl_out(r, t.s, t.len);
+	oc_text_release(&t);
 }
 
 static void link_ready(struct oc_ep *ep)
@@ -185,30 +212,24 @@ static void link_msg(struct oc_ep *ep, struct oc_msg *m)
 {
 	struct link *l = ep->owner;
 	struct repl *r = l->r;
-	if (l->request && l->outstanding)
+	bool answer = l->request && l->outstanding;
+	if (answer)
 		l->outstanding--;
 	if (m->f[OC_F_ID] && !strcmp(m->f[OC_F_ID], DISCOVERY_ID)) {
 		/* the answer to our own discovery request: paths to complete, not shown */
 		oc_linkfmt_targets(m->data, m->len, remember_path, &r->seen_paths);
-		oc_msg_unref(m);
-		return;
+	} else {
+		show_msg(r, m);
 	}
-	r->received++;
-	if (m->f[OC_F_TOPIC])
-		repl_remember(&r->seen_topics, m->f[OC_F_TOPIC], strlen(m->f[OC_F_TOPIC]));
-	for (unsigned k = 0; k < m->nhdrs; k++)
-		repl_remember(&r->seen_hdrs, m->hdrs[k].name, strlen(m->hdrs[k].name));
-	struct oc_text t = { 0 };
-	oc_show_msg(&r->show, m, &t);
-	repl_out(r, t.s, t.len);
-	oc_text_release(&t);
 	oc_msg_unref(m);
+	if (answer) /* after it was shown: the next line may change how answers look */
+		input_after_answers(r);
 }
 
 static void link_drain(struct oc_ep *ep)
 {
 	struct link *l = ep->owner;
-	if (!l->r->quitting)
+	if (!l->r->quitting && !l->r->awaiting)
 		oc_le_resume(l->r->le);
 }
 
@@ -353,6 +374,7 @@ static void link_closed(struct oc_ep *ep)
 			break;
 		}
 	link_free(l);
+	input_after_answers(r); /* what it owed will not come */
 	maybe_done(r);
 }
 
@@ -515,8 +537,13 @@ bool repl_known_method(const struct oc_adapter *ad, const char *m, size_t n)
 
 static void write_link(struct repl *r, struct link *l, struct oc_msg *m)
 {
-	if (l->request)
+	if (l->request) {
 		l->outstanding++;
+		if (!oc_le_is_tty(r->le)) { /* input_after_answers resumes */
+			r->awaiting = true;
+			oc_le_pause(r->le);
+		}
+	}
 	r->sent++;
 	if (!l->ready) {
 		oc_msgq_push(&l->waiting, m);

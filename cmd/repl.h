@@ -78,6 +78,7 @@ struct repl {
 	bool quitting;              /* shutting down */
 	bool abandon;               /* stdout or stdin failed: end without waiting for answers */
 	unsigned opened;            /* links opened with --client-id so far */
+	bool awaiting;              /* a script's input waits for the answers owed */
 	uv_timer_t *retire_timer;   /* bounds the wait of retired links, or NULL */
 	/* completion */
 	struct words seen_hdrs, seen_topics, seen_paths;

@@ -134,7 +134,8 @@ static void on_rl_line(char *line)
 		add_history(line);
 	bool more = take_line(le, line, strlen(line));
 	free(line);
-	/* the next prompt is drawn before the line's output, which then appears above it */
+	/* the prompt comes back once the line was taken: what that printed at once (:help) is
+	 * above it, and what arrives later is printed above it too */
 	if (!le->closing && !le->ended && (!le->paused || more))
 		install(le);
 }

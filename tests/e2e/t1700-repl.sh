@@ -496,6 +496,13 @@ t_pipe_http() {
 	printf ':path /echo/p\n:method PUT\nline one\\\nline two\n' | expect_code 0 oc repl "$HTTP_URL/"
 	assert_grep out '"method": "PUT"'
 	assert_grep out '"body": "line one\\nline two"'
+	# :headers on, :json off, :raw on (the line is a body, sent to :path)
+	printf ':headers on\nGET /echo/h\n:headers off\n:json off\nGET /echo/j\n:path /echo/raw\n:raw on\nGET /x\n' |
+		expect_code 0 oc repl "$HTTP_URL/"
+	assert_grep out '^Content-Type: application/json$'
+	[ "$(grep -c '^Content-Type:' out)" = 1 ] || fail ":headers off still shows headers"
+	assert_grep out '^\{"method": "GET", "path": "/echo/j"'
+	assert_grep out '"method": "POST", "path": "/echo/raw".*"body": "GET /x"'
 	# a reader that goes away ends the run quietly, answers still owed or not
 	printf 'GET /\n%.0s' $(seq 100) >reqs
 	oc repl "$HTTP_URL/" <reqs 2>err | head -1 >first
@@ -561,8 +568,9 @@ t_errors() {
 	assert_one_line_error err
 	# commands: unknown, not for this protocol, bad arguments
 	ws_peer
-	printf ':frobnicate\n:qos 1\n:json maybe\n:load /nonexistent\nok\n' |
+	printf ':frobnicate\n:qos 1\n:json maybe\n:load /nonexistent\nok\n::colon first\n' |
 		expect_code 0 oc repl "$WS_URL"
+	wait_line ws.out "got ':colon first'"
 	assert_grep err "unknown command ':frobnicate' \(:help lists them\)"
 	assert_grep err "':qos' does not apply to ws"
 	assert_grep err 'usage: :json on\|off'
