@@ -39,7 +39,7 @@ term() {
 		printf '\necho $? >%q\n' "$T/repl.rc"
 	} >repl.sh
 	chmod +x repl.sh
-	tm new-session -d -s r -x 100 -y 40 "$T/repl.sh"
+	tm new-session -d -s r -x 100 -y 40 -c "$T" "$T/repl.sh"
 }
 
 # pane: everything the terminal showed (its history too); pane_escapes: the same with the
@@ -222,10 +222,17 @@ t_complete() {
 	key Enter
 	# our own message comes back through the subscription
 	wait_pane '^published here$'
+	# :load completes file names, then takes the file's lines as typed
+	echo 'loaded line' >lines-to-load.txt
+	input ':load lines-to'
+	key Tab
+	wait_cursor 'mqtt> :load lines-to-load.txt'
+	key Enter
+	wait_pane '^loaded line$'
 	key C-d
 	wait_rc 0
 }
-run_test "Tab completes :se<Tab> and a topic seen (mqtt)" t_complete
+run_test "Tab completes :se<Tab>, a topic seen (mqtt) and :load's file names" t_complete
 
 # ---- requests ---------------------------------------------------------------------------------
 
