@@ -17,12 +17,12 @@ _omnicat_coap_methods='GET POST PUT DELETE FETCH PATCH IPATCH'
 _omnicat_coap_formats='text link-format xml octet-stream exi json cbor senml+json senml+cbor'
 
 # Options every command takes (core table, then adapter options: file, fifo, dir).
-_omnicat_opts_all='--connect-timeout -v --verbose
+_omnicat_opts_all='-m --timeout --connect-timeout -v --verbose
 	-s --silent -S --show-error --trace --framing --reconnect --opt
 	-4 --ipv4 -6 --ipv6 -u --user --password-file -k --insecure --cacert --cert --key
 	-h --help --follow --keep'
-# Options of the commands that pump (all but repl): counts, limits and output forms.
-_omnicat_opts_pump='-c --count -o --output -m --timeout --idle --jsonl --format'
+# Options of the commands that pump (all but repl): counts, --idle and output forms.
+_omnicat_opts_pump='-c --count -o --output --idle --jsonl --format'
 # Adapter options of http, which every command takes too (omnicat help lists them all).
 _omnicat_opts_body='--data-binary --data-raw --data-urlencode --json'
 _omnicat_opts_conn='--compressed --cookie-jar --resolve --connect-to --unix-socket --retry --http1.1 --http2'

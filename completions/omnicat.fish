@@ -152,7 +152,7 @@ end
 __omnicat_opt -c --count x 'client server pub sub relay' 'stop after N messages came out of the URL (pub: after N were sent)'
 __omnicat_opt -d --data x 'client pub server' "send one message, exactly DATA (@FILE, @- for stdin); a request server's fixed answer" -a '(__omnicat_data)'
 __omnicat_opt -o --output r 'client server pub sub relay' 'write what stdout would get to FILE'
-__omnicat_opt -m --timeout x 'client server pub sub relay' 'limit the whole run to S seconds (exit 11)'
+__omnicat_opt -m --timeout x '' 'limit the whole run to S seconds (exit 11)'
 __omnicat_opt '' --idle x 'client server pub sub relay' 'stop after S seconds without a message (exit 11)'
 __omnicat_opt '' --connect-timeout x '' 'give up connecting after S seconds (exit 11)'
 __omnicat_opt -v --verbose '' '' 'connection events and message metadata on stderr'

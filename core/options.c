@@ -37,7 +37,7 @@ const struct oc_option oc_options[] = {
 	  "a request server's fixed answer" },
 	{ "output", 'o', OC_ARG_STR, RUN, F(output), ALL, 0, "FILE",
 	  "write what stdout would get to FILE" },
-	{ "timeout", 'm', OC_ARG_SECS, RUN, F(timeout), ALL, 0, "S",
+	{ "timeout", 'm', OC_ARG_SECS, RUN, F(timeout), AR, 0, "S",
 	  "limit the whole run to S seconds (exit 11)" },
 	{ "idle", 0, OC_ARG_SECS, RUN, F(idle), ALL, 0, "S",
 	  "stop after S seconds without a message (exit 11)" },

@@ -428,6 +428,9 @@ t_mqtt_request() {
 	assert_grep out '^answer: ping$'
 	assert_grep out '^answer: pong$'
 	wait_line rr.out '^served pong'
+	# nobody answers: a script waits for the answer, -m bounds the wait
+	printf ':request on\nhello?\n' | expect_code 11 oc repl "$MQ/svc/nobody" -m 1
+	assert_grep err 'timed out after 1s'
 }
 run_test "mqtt: :request on publishes requests and prints the responses (MQTT 5)" t_mqtt_request
 
