@@ -31,6 +31,7 @@ int cmd_server(struct cmd_ctx *c);
 int cmd_pub(struct cmd_ctx *c);
 int cmd_sub(struct cmd_ctx *c);
 int cmd_relay(struct cmd_ctx *c);
+int cmd_repl(struct cmd_ctx *c);
 
 /* Print "omnicat: msg" and return the exit status of result. */
 int cmd_fail(int result, const char *msg);

@@ -46,6 +46,14 @@ const struct command commands[] = {
 	  "Options before the first URL apply to both; an option after a URL applies to that\n"
 	  "endpoint only. A listener relayed to tcp/unix/udp/exec gets one target per peer\n"
 	  "(a port forwarder). Between two streams, bytes pass unchanged unless --framing." },
+	{ "repl", cmd_repl, OC_CMD_REPL, 1, "repl URL [options]",
+	  "talk to URL interactively: type messages, see what arrives",
+	  "Each line typed is a message to URL (tcp, ws...), a request (http, coap: 'GET /path'\n"
+	  "or a body) or a publish on :topic (mqtt, which subscribes to the URL's filter).\n"
+	  "What arrives is printed above the prompt: JSON pretty-printed, binary as hex.\n"
+	  "Lines starting with ':' are commands (:help lists them). History is kept per\n"
+	  "scheme in $XDG_STATE_HOME/omnicat/. Without a terminal, stdin's lines are read the\n"
+	  "same way and the run ends at their end, once the answers are in." },
 	{ 0 },
 };
 
@@ -182,10 +190,6 @@ int main(int argc, char **argv)
 			return command_help(c);
 		fprintf(stderr, "omnicat: no help for '%s': not a command\n", argv[2]);
 		return 2;
-	}
-	if (!strcmp(name, "repl")) {
-		fprintf(stderr, "omnicat: 'repl' is not built in yet\n");
-		return 3;
 	}
 	const struct command *c = find_command(name);
 	if (!c) {

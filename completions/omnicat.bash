@@ -7,7 +7,7 @@
 # Works with or without the bash-completion package: the current word is taken from
 # COMP_LINE, so URLs with ':' (file:/x, tcp://h:p) and --opt=value complete as one word.
 
-_omnicat_commands='client server pub sub relay help'
+_omnicat_commands='client server pub sub relay repl help'
 _omnicat_framings='line raw nul len32 jsonl csv'
 # Built-in schemes, as their URL prefixes.
 _omnicat_schemes='- stdio: tcp:// tcp-listen:// tls:// tls-listen:// udp:// udp-listen:// unix: unix-listen: fifo: exec: file: dir: http:// http-listen:// https:// https-listen:// ws:// ws-listen:// wss:// wss-listen:// sse:// sses:// sse+https:// sse-listen:// sses-listen:// mqtt:// mqtts:// mqtt+ws:// mqtt+wss:// coap:// coap+tcp:// coaps:// coaps+tcp:// coap-listen://'
@@ -17,10 +17,12 @@ _omnicat_coap_methods='GET POST PUT DELETE FETCH PATCH IPATCH'
 _omnicat_coap_formats='text link-format xml octet-stream exi json cbor senml+json senml+cbor'
 
 # Options every command takes (core table, then adapter options: file, fifo, dir).
-_omnicat_opts_all='-c --count -o --output -m --timeout --idle --connect-timeout -v --verbose
-	-s --silent -S --show-error --trace --framing --jsonl --format --reconnect --opt
+_omnicat_opts_all='-m --timeout --connect-timeout -v --verbose
+	-s --silent -S --show-error --trace --framing --reconnect --opt
 	-4 --ipv4 -6 --ipv6 -u --user --password-file -k --insecure --cacert --cert --key
 	-h --help --follow --keep'
+# Options of the commands that pump (all but repl): counts, --idle and output forms.
+_omnicat_opts_pump='-c --count -o --output --idle --jsonl --format'
 # Adapter options of http, which every command takes too (omnicat help lists them all).
 _omnicat_opts_body='--data-binary --data-raw --data-urlencode --json'
 _omnicat_opts_conn='--compressed --cookie-jar --resolve --connect-to --unix-socket --retry --http1.1 --http2'
@@ -47,7 +49,8 @@ _omnicat_opts_location='-L --location'        # client, sub, relay
 _omnicat_opts_include='-i --include'          # client, sub
 _omnicat_opts_form='-F --form'                # client, pub
 _omnicat_opts_client='-I --head -G --get --each --parallel' # client
-_omnicat_opts_retain='-r --retain'            # client, pub, relay
+_omnicat_opts_retain='-r --retain'            # client, pub, relay, repl
+_omnicat_opts_repl='--no-history --no-color -H --header -A --user-agent -b --cookie -x --proxy' # repl
 
 # Options that take a value (the next word).
 _omnicat_valued='-c|--count|-d|--data|-o|--output|-m|--timeout|--idle|--connect-timeout|--framing|--format|--exec|--exec-shell|--opt|--keep|-H|--header|-X|--request|-F|--form|-A|--user-agent|-b|--cookie|-x|--proxy|-u|--user|--password-file|--cacert|--cert|--key|--parallel|--data-binary|--data-raw|--data-urlencode|--json|--cookie-jar|--resolve|--connect-to|--unix-socket|--retry|--hmac-secret-file|--hmac-header|--interval|--status|--dir|--reply-timeout|--max-size|--origin|--protocol|--ping|--close-code|--close-reason|--history|--keepalive|-q|--qos|-t|--topic|--client-id|--mqtt-version|--content-type|--expiry|--will-topic|--will-payload|--will-qos|--session|--session-expiry|--ws-path|--content-format|--accept|--block-size|--token|--ack-timeout|--max-retransmit'
@@ -132,7 +135,7 @@ _omnicat() {
 	fi
 	local cmd=${w[1]}
 	case $cmd in
-	client | server | pub | sub | relay) ;;
+	client | server | pub | sub | relay | repl) ;;
 	help)
 		((n == 3)) && COMPREPLY=($(compgen -W "$_omnicat_commands" -- "$cur"))
 		return
@@ -229,6 +232,7 @@ _omnicat() {
 		local opts="$_omnicat_opts_all $_omnicat_opts_body $_omnicat_opts_conn"
 		opts+=" $_omnicat_opts_sign $_omnicat_opts_poll $_omnicat_opts_serve $_omnicat_opts_ws $_omnicat_opts_sse"
 		opts+=" $_omnicat_opts_topic $_omnicat_opts_mqtt $_omnicat_opts_will $_omnicat_opts_coap"
+		[[ $cmd == repl ]] || opts+=" $_omnicat_opts_pump"
 		case $cmd in
 		client)
 			opts+=" $_omnicat_opts_data $_omnicat_opts_exec $_omnicat_opts_req"
@@ -244,6 +248,10 @@ _omnicat() {
 		relay)
 			opts+=" $_omnicat_opts_req $_omnicat_opts_method $_omnicat_opts_location"
 			opts+=" $_omnicat_opts_retain"
+			;;
+		repl)
+			opts+=" $_omnicat_opts_repl $_omnicat_opts_method $_omnicat_opts_location"
+			opts+=" $_omnicat_opts_include $_omnicat_opts_retain"
 			;;
 		esac
 		# "-" alone is also a URL (stdio) while one is still needed.

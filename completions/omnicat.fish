@@ -4,7 +4,7 @@
 # core/options.c, cmd/main.c or proto-adapters/registry.c, add it here too.
 # tests/e2e/t0900-docs.sh fails until every one of `omnicat --list-options` is here.
 
-set -l commands client server pub sub relay help
+set -l commands client server pub sub relay repl help
 
 # URLs: built-in scheme prefixes; after a path scheme, files; after exec:, commands.
 function __omnicat_urls
@@ -124,12 +124,13 @@ complete -c omnicat -n "not __fish_seen_subcommand_from $commands" -a server -d 
 complete -c omnicat -n "not __fish_seen_subcommand_from $commands" -a pub -d 'send each stdin message (or -d) to URL'
 complete -c omnicat -n "not __fish_seen_subcommand_from $commands" -a sub -d 'write every message from URL to stdout'
 complete -c omnicat -n "not __fish_seen_subcommand_from $commands" -a relay -d 'move messages from A to B, and back where both can'
+complete -c omnicat -n "not __fish_seen_subcommand_from $commands" -a repl -d 'talk to URL interactively: type messages, see what arrives'
 complete -c omnicat -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for a command'
 complete -c omnicat -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'version, schemes and libraries'
 complete -c omnicat -n "__fish_seen_subcommand_from help" -a "$commands"
 
 # URLs
-set -l io client server pub sub relay
+set -l io client server pub sub relay repl
 complete -c omnicat -n "__fish_seen_subcommand_from $io; and __omnicat_needs_url" -a '(__omnicat_urls)'
 
 # One row per option, like the C table: __omnicat_opt SHORT LONG ARG COMMANDS DESCRIPTION.
@@ -148,19 +149,19 @@ function __omnicat_opt --argument-names short long arg cmds desc
     complete $args $argv[6..-1]
 end
 
-__omnicat_opt -c --count x '' 'stop after N messages came out of the URL (pub: after N were sent)'
+__omnicat_opt -c --count x 'client server pub sub relay' 'stop after N messages came out of the URL (pub: after N were sent)'
 __omnicat_opt -d --data x 'client pub server' "send one message, exactly DATA (@FILE, @- for stdin); a request server's fixed answer" -a '(__omnicat_data)'
-__omnicat_opt -o --output r '' 'write what stdout would get to FILE'
+__omnicat_opt -o --output r 'client server pub sub relay' 'write what stdout would get to FILE'
 __omnicat_opt -m --timeout x '' 'limit the whole run to S seconds (exit 11)'
-__omnicat_opt '' --idle x '' 'stop after S seconds without a message (exit 11)'
+__omnicat_opt '' --idle x 'client server pub sub relay' 'stop after S seconds without a message (exit 11)'
 __omnicat_opt '' --connect-timeout x '' 'give up connecting after S seconds (exit 11)'
 __omnicat_opt -v --verbose '' '' 'connection events and message metadata on stderr'
 __omnicat_opt -s --silent '' '' 'no notices on stderr'
 __omnicat_opt -S --show-error '' '' 'with -s, still print errors'
 __omnicat_opt '' --trace '' '' 'dump the bytes of every frame on stderr (secrets redacted)'
 __omnicat_opt '' --framing x '' 'framing for stdio and stream endpoints' -a 'line raw nul len32 jsonl csv'
-__omnicat_opt '' --jsonl '' '' 'stdin and stdout carry one JSON envelope per line'
-__omnicat_opt '' --format x '' 'print each message with FMT: %s payload, %t topic, %e peer, %T time'
+__omnicat_opt '' --jsonl '' 'client server pub sub relay' 'stdin and stdout carry one JSON envelope per line'
+__omnicat_opt '' --format x 'client server pub sub relay' 'print each message with FMT: %s payload, %t topic, %e peer, %T time'
 __omnicat_opt '' --reconnect '' '' 'reconnect with bounded exponential backoff when the connection is lost'
 __omnicat_opt '' --exec x 'client server' 'wire each connection to a child running CMD (no shell)' -a '(__fish_complete_command)'
 __omnicat_opt '' --exec-shell x 'client server' 'like --exec, but run CMD with /bin/sh -c'
@@ -168,17 +169,17 @@ __omnicat_opt '' --echo '' server 'send each message back to the peer it came fr
 __omnicat_opt '' --opt x '' 'set an adapter option KEY=VALUE, as in a URL query'
 __omnicat_opt -4 --ipv4 '' '' 'resolve names to IPv4 addresses only'
 __omnicat_opt -6 --ipv6 '' '' 'resolve names to IPv6 addresses only'
-__omnicat_opt -H --header x 'client pub sub relay' "add a header (HTTP), user property (MQTT) or option (CoAP), 'Name: value'; repeatable"
-__omnicat_opt -X --request x 'client pub relay' 'request method (default GET, or POST with a body)' -a '(__omnicat_methods)'
-__omnicat_opt -L --location '' 'client sub relay' 'follow redirects'
-__omnicat_opt -i --include '' 'client sub' 'print the status line and headers before the body'
+__omnicat_opt -H --header x 'client pub sub relay repl' "add a header (HTTP), user property (MQTT) or option (CoAP), 'Name: value'; repeatable"
+__omnicat_opt -X --request x 'client pub relay repl' 'request method (default GET, or POST with a body)' -a '(__omnicat_methods)'
+__omnicat_opt -L --location '' 'client sub relay repl' 'follow redirects'
+__omnicat_opt -i --include '' 'client sub repl' 'print the status line and headers before the body'
 __omnicat_opt -I --head '' client 'HEAD request: print the status line and headers only'
 __omnicat_opt -f --fail '' 'client pub sub relay' 'an error answer (HTTP >= 400) exits 10 (401/403/407: 8); the body is still printed'
 __omnicat_opt -G --get '' client 'send -d / --data-urlencode as the query of a GET'
 __omnicat_opt -F --form x 'client pub' 'multipart form field (K=@FILE uploads a file); repeatable'
-__omnicat_opt -A --user-agent x 'client pub sub relay' 'User-Agent to send'
-__omnicat_opt -b --cookie r 'client pub sub relay' "cookies to send: 'k=v; k2=v2', or a cookie file to read"
-__omnicat_opt -x --proxy x 'client pub sub relay' 'use this proxy'
+__omnicat_opt -A --user-agent x 'client pub sub relay repl' 'User-Agent to send'
+__omnicat_opt -b --cookie r 'client pub sub relay repl' "cookies to send: 'k=v; k2=v2', or a cookie file to read"
+__omnicat_opt -x --proxy x 'client pub sub relay repl' 'use this proxy'
 __omnicat_opt -u --user x '' 'credentials USER[:PASS] (password also from --password-file or OMNICAT_PASSWORD)'
 __omnicat_opt '' --password-file r '' 'read the password from the first line of FILE'
 __omnicat_opt -k --insecure '' '' "do not verify the peer's TLS certificate"
@@ -186,11 +187,13 @@ __omnicat_opt '' --cacert r '' 'verify peers with the CA certificates in FILE (P
 __omnicat_opt '' --cert r '' "our certificate (PEM): a client's, or a server's"
 __omnicat_opt '' --key r '' 'the private key for --cert (PEM)'
 __omnicat_opt -q --qos x '' 'delivery guarantee: 0 at most once, 1 at least once, 2 exactly once' -a '0 1 2'
-__omnicat_opt -r --retain '' 'client pub relay' "publish as the topic's retained (last-value) message"
+__omnicat_opt -r --retain '' 'client pub relay repl' "publish as the topic's retained (last-value) message"
 __omnicat_opt -t --topic x '' "topic to publish to (instead of the URL's), or filter to add (repeatable)"
 __omnicat_opt '' --client-id x '' 'client identifier (default: omnicat-PID-N)'
 __omnicat_opt '' --each '' client 'one request per stdin message, answers in input order'
 __omnicat_opt '' --parallel x client 'with --each, up to N requests at once (answers still in order)'
+__omnicat_opt '' --no-history '' repl 'keep no history of the lines typed'
+__omnicat_opt '' --no-color '' repl 'no colours (also when NO_COLOR is set)'
 __omnicat_opt -h --help '' '' 'show help'
 # Adapter options (file, fifo, dir)
 __omnicat_opt '' --follow '' '' 'file, fifo, dir: keep reading (tail -F; new writers; new files)'

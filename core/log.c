@@ -9,6 +9,16 @@
 
 struct oc_logcfg oc_log;
 
+static void emit(const char *text, size_t len)
+{
+	if (oc_log.sink) {
+		oc_log.sink(text, len);
+		return;
+	}
+	ssize_t w = write(STDERR_FILENO, text, len);
+	(void)w; /* nowhere left to report a failing stderr */
+}
+
 static void log_line(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[2048];
@@ -18,8 +28,7 @@ static void log_line(const char *prefix, const char *fmt, va_list ap)
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
-	ssize_t w = write(STDERR_FILENO, line, len);
-	(void)w; /* nowhere left to report a failing stderr */
+	emit(line, len);
 }
 
 void oc_error(const char *fmt, ...)
@@ -52,6 +61,20 @@ void oc_verbose(const char *fmt, ...)
 	va_end(ap);
 }
 
+size_t oc_hex_row(char *out, const unsigned char *p, size_t n)
+{
+	size_t o = 0;
+	for (size_t j = 0; j < 16; j++)
+		o += (size_t)(j < n ? snprintf(out + o, OC_HEX_ROW_MAX - o, " %02x", p[j])
+				    : snprintf(out + o, OC_HEX_ROW_MAX - o, "   "));
+	out[o++] = ' ';
+	out[o++] = ' ';
+	for (size_t j = 0; j < 16 && j < n; j++)
+		out[o++] = (p[j] >= 0x20 && p[j] < 0x7f) ? (char)p[j] : '.';
+	out[o++] = '\n';
+	return o;
+}
+
 void oc_trace_bytes(const char *who, const char *what, const void *data, size_t len)
 {
 	if (!oc_log.trace)
@@ -62,17 +85,9 @@ void oc_trace_bytes(const char *who, const char *what, const void *data, size_t 
 	size_t o = (size_t)snprintf(out, sizeof(out), "omnicat: = %s %s %zu bytes\n", who, what, len);
 	for (size_t i = 0; i < shown && o < sizeof(out) - 100; i += 16) {
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "  %04zx ", i);
-		for (size_t j = 0; j < 16; j++)
-			o += (size_t)(i + j < shown ? snprintf(out + o, sizeof(out) - o, " %02x", p[i + j])
-						    : snprintf(out + o, sizeof(out) - o, "   "));
-		out[o++] = ' ';
-		out[o++] = ' ';
-		for (size_t j = 0; j < 16 && i + j < shown; j++)
-			out[o++] = (p[i + j] >= 0x20 && p[i + j] < 0x7f) ? (char)p[i + j] : '.';
-		out[o++] = '\n';
+		o += oc_hex_row(out + o, p + i, shown - i);
 	}
 	if (shown < len)
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "  ... %zu more bytes\n", len - shown);
-	ssize_t w = write(STDERR_FILENO, out, o);
-	(void)w;
+	emit(out, o);
 }

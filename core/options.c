@@ -12,6 +12,8 @@
 
 #define F(f) offsetof(struct oc_cfg, f), sizeof(((struct oc_cfg *)0)->f)
 #define ALL OC_CMD_ALL
+#define RP OC_CMD_REPL
+#define AR (OC_CMD_ALL | OC_CMD_REPL)
 #define CL OC_CMD_CLIENT
 #define SV OC_CMD_SERVER
 #define PB OC_CMD_PUB
@@ -35,26 +37,26 @@ const struct oc_option oc_options[] = {
 	  "a request server's fixed answer" },
 	{ "output", 'o', OC_ARG_STR, RUN, F(output), ALL, 0, "FILE",
 	  "write what stdout would get to FILE" },
-	{ "timeout", 'm', OC_ARG_SECS, RUN, F(timeout), ALL, 0, "S",
+	{ "timeout", 'm', OC_ARG_SECS, RUN, F(timeout), AR, 0, "S",
 	  "limit the whole run to S seconds (exit 11)" },
 	{ "idle", 0, OC_ARG_SECS, RUN, F(idle), ALL, 0, "S",
 	  "stop after S seconds without a message (exit 11)" },
-	{ "connect-timeout", 0, OC_ARG_SECS, RUN, F(connect_timeout), ALL, 0, "S",
+	{ "connect-timeout", 0, OC_ARG_SECS, RUN, F(connect_timeout), AR, 0, "S",
 	  "give up connecting after S seconds (exit 11)" },
-	{ "verbose", 'v', OC_ARG_COUNTER, RUN, F(verbose), ALL, 0, NULL,
+	{ "verbose", 'v', OC_ARG_COUNTER, RUN, F(verbose), AR, 0, NULL,
 	  "connection events and message metadata on stderr" },
-	{ "silent", 's', OC_ARG_FLAG, RUN, F(silent), ALL, 0, NULL, "no notices on stderr" },
-	{ "show-error", 'S', OC_ARG_FLAG, RUN, F(show_error), ALL, 0, NULL,
+	{ "silent", 's', OC_ARG_FLAG, RUN, F(silent), AR, 0, NULL, "no notices on stderr" },
+	{ "show-error", 'S', OC_ARG_FLAG, RUN, F(show_error), AR, 0, NULL,
 	  "with -s, still print errors" },
-	{ "trace", 0, OC_ARG_FLAG, RUN, F(trace), ALL, 0, NULL,
+	{ "trace", 0, OC_ARG_FLAG, RUN, F(trace), AR, 0, NULL,
 	  "dump the bytes of every frame on stderr (secrets redacted)" },
-	{ "framing", 0, OC_ARG_FRAMING, EP, F(framing), ALL, 0, "NAME",
+	{ "framing", 0, OC_ARG_FRAMING, EP, F(framing), AR, 0, "NAME",
 	  "line (default), raw, nul, len32, jsonl or csv, for stdio and stream endpoints" },
 	{ "jsonl", 0, OC_ARG_FLAG, RUN, F(jsonl), ALL, 0, NULL,
 	  "stdin and stdout carry one JSON envelope per line" },
 	{ "format", 0, OC_ARG_STR, RUN, F(format), ALL, 0, "FMT",
 	  "print each message with FMT: %s payload, %t topic, %e peer, %T time..." },
-	{ "reconnect", 0, OC_ARG_FLAG, EP, F(reconnect), ALL, 0, NULL,
+	{ "reconnect", 0, OC_ARG_FLAG, EP, F(reconnect), AR, 0, NULL,
 	  "reconnect with bounded exponential backoff when the connection is lost" },
 	{ "exec", 0, OC_ARG_STR, RUN, F(exec), CL | SV, 0, "CMD",
 	  "wire each connection (request servers: each request) to a child running CMD "
@@ -63,17 +65,17 @@ const struct oc_option oc_options[] = {
 	  "like --exec, but run CMD with /bin/sh -c" },
 	{ "echo", 0, OC_ARG_FLAG, RUN, F(echo), SV, 0, NULL,
 	  "send each message back to the peer it came from" },
-	{ "opt", 0, OC_ARG_KV, EP, F(kv), ALL, 0, "K=V",
+	{ "opt", 0, OC_ARG_KV, EP, F(kv), AR, 0, "K=V",
 	  "set an adapter option, as in a URL query (repeatable)" },
-	{ "ipv4", '4', OC_ARG_FLAG, EP, F(ipv4), ALL, 0, NULL, "resolve names to IPv4 addresses only" },
-	{ "ipv6", '6', OC_ARG_FLAG, EP, F(ipv6), ALL, 0, NULL, "resolve names to IPv6 addresses only" },
-	{ "header", 'H', OC_ARG_LIST, EP, F(multi), CL | PB | SB | RL, HDR, "'K: v'",
+	{ "ipv4", '4', OC_ARG_FLAG, EP, F(ipv4), AR, 0, NULL, "resolve names to IPv4 addresses only" },
+	{ "ipv6", '6', OC_ARG_FLAG, EP, F(ipv6), AR, 0, NULL, "resolve names to IPv6 addresses only" },
+	{ "header", 'H', OC_ARG_LIST, EP, F(multi), CL | PB | SB | RL | RP, HDR, "'K: v'",
 	  "add a header (HTTP), user property (MQTT) or option (CoAP); repeatable" },
-	{ "request", 'X', OC_ARG_STR, EP, F(method), CL | PB | RL, REQ, "METHOD",
+	{ "request", 'X', OC_ARG_STR, EP, F(method), CL | PB | RL | RP, REQ, "METHOD",
 	  "request method (default GET, or POST with a body)" },
-	{ "location", 'L', OC_ARG_FLAG, EP, F(location), CL | SB | RL, REQ, NULL,
+	{ "location", 'L', OC_ARG_FLAG, EP, F(location), CL | SB | RL | RP, REQ, NULL,
 	  "follow redirects" },
-	{ "include", 'i', OC_ARG_FLAG, EP, F(include), CL | SB, REQ, NULL,
+	{ "include", 'i', OC_ARG_FLAG, EP, F(include), CL | SB | RP, REQ, NULL,
 	  "print the status line and headers before the body" },
 	{ "head", 'I', OC_ARG_FLAG, EP, F(head), CL, REQ, NULL,
 	  "HEAD request: print the status line and headers only" },
@@ -83,36 +85,40 @@ const struct oc_option oc_options[] = {
 	  "send -d / --data-urlencode as the query of a GET" },
 	{ "form", 'F', OC_ARG_LIST, EP, F(multi), CL | PB, REQ, "K=V",
 	  "multipart form field (K=@FILE uploads a file); repeatable" },
-	{ "user-agent", 'A', OC_ARG_STR, EP, F(user_agent), CL | PB | SB | RL, REQ, "NAME",
+	{ "user-agent", 'A', OC_ARG_STR, EP, F(user_agent), CL | PB | SB | RL | RP, REQ, "NAME",
 	  "User-Agent to send" },
-	{ "cookie", 'b', OC_ARG_STR, EP, F(cookie), CL | PB | SB | RL, REQ, "DATA|FILE",
+	{ "cookie", 'b', OC_ARG_STR, EP, F(cookie), CL | PB | SB | RL | RP, REQ, "DATA|FILE",
 	  "cookies to send: 'k=v; k2=v2', or a cookie file to read" },
-	{ "proxy", 'x', OC_ARG_STR, EP, F(proxy), CL | PB | SB | RL, REQ, "URL",
+	{ "proxy", 'x', OC_ARG_STR, EP, F(proxy), CL | PB | SB | RL | RP, REQ, "URL",
 	  "use this proxy" },
-	{ "user", 'u', OC_ARG_STR, EP, F(user), ALL, AUTH, "USER[:PASS]",
+	{ "user", 'u', OC_ARG_STR, EP, F(user), AR, AUTH, "USER[:PASS]",
 	  "credentials (password also from --password-file or OMNICAT_PASSWORD)" },
-	{ "password-file", 0, OC_ARG_STR, EP, F(password_file), ALL, AUTH, "FILE",
+	{ "password-file", 0, OC_ARG_STR, EP, F(password_file), AR, AUTH, "FILE",
 	  "read the password from the first line of FILE" },
-	{ "insecure", 'k', OC_ARG_FLAG, EP, F(insecure), ALL, TLS, NULL,
+	{ "insecure", 'k', OC_ARG_FLAG, EP, F(insecure), AR, TLS, NULL,
 	  "do not verify the peer's TLS certificate" },
-	{ "cacert", 0, OC_ARG_STR, EP, F(cacert), ALL, TLS, "FILE",
+	{ "cacert", 0, OC_ARG_STR, EP, F(cacert), AR, TLS, "FILE",
 	  "verify peers with the CA certificates in FILE (PEM)" },
-	{ "cert", 0, OC_ARG_STR, EP, F(cert), ALL, TLS, "FILE",
+	{ "cert", 0, OC_ARG_STR, EP, F(cert), AR, TLS, "FILE",
 	  "our certificate (PEM): a client's, or a server's" },
-	{ "key", 0, OC_ARG_STR, EP, F(key), ALL, TLS, "FILE", "the private key for --cert (PEM)" },
-	{ "qos", 'q', OC_ARG_STR, EP, F(qos), ALL, TOP, "N",
+	{ "key", 0, OC_ARG_STR, EP, F(key), AR, TLS, "FILE", "the private key for --cert (PEM)" },
+	{ "qos", 'q', OC_ARG_STR, EP, F(qos), AR, TOP, "N",
 	  "delivery guarantee: 0 at most once, 1 at least once, 2 exactly once" },
-	{ "retain", 'r', OC_ARG_FLAG, EP, F(retain), CL | PB | RL, TOP, NULL,
+	{ "retain", 'r', OC_ARG_FLAG, EP, F(retain), CL | PB | RL | RP, TOP, NULL,
 	  "publish as the topic's retained (last-value) message" },
-	{ "topic", 't', OC_ARG_LIST, EP, F(multi), ALL, TOP, "T",
+	{ "topic", 't', OC_ARG_LIST, EP, F(multi), AR, TOP, "T",
 	  "topic to publish to (instead of the URL's), or filter to add (repeatable)" },
-	{ "client-id", 0, OC_ARG_STR, EP, F(client_id), ALL, TOP, "ID",
+	{ "client-id", 0, OC_ARG_STR, EP, F(client_id), AR, TOP, "ID",
 	  "client identifier (default: omnicat-PID-N)" },
 	{ "each", 0, OC_ARG_FLAG, RUN, F(each), CL, REQ, NULL,
 	  "one request per stdin message, answers in input order" },
 	{ "parallel", 0, OC_ARG_COUNT, RUN, F(parallel), CL, REQ, "N",
 	  "with --each, up to N requests at once (answers still in order)" },
-	{ "help", 'h', OC_ARG_FLAG, RUN, 0, 0, ALL, 0, NULL, "show help for the command" },
+	{ "no-history", 0, OC_ARG_FLAG, RUN, F(no_history), RP, 0, NULL,
+	  "keep no history of the lines typed" },
+	{ "no-color", 0, OC_ARG_FLAG, RUN, F(no_color), RP, 0, NULL,
+	  "no colours (also when NO_COLOR is set)" },
+	{ "help", 'h', OC_ARG_FLAG, RUN, 0, 0, AR, 0, NULL, "show help for the command" },
 	{ 0 },
 };
 
@@ -125,6 +131,15 @@ void oc_cfg_add_kv(struct oc_cfg *c, const char *key, const char *value, bool gl
 	c->kv[c->nkv].value = xstrdup(value);
 	c->kv[c->nkv].global = global;
 	c->nkv++;
+}
+
+void oc_cfg_add_multi(struct oc_cfg *c, const char *key, const char *value, bool global)
+{
+	c->multi = xrealloc(c->multi, (c->nmulti + 1) * sizeof(*c->multi));
+	c->multi[c->nmulti].key = xstrdup(key);
+	c->multi[c->nmulti].value = xstrdup(value);
+	c->multi[c->nmulti].global = global;
+	c->nmulti++;
 }
 
 const char *oc_cfg_kv(const struct oc_cfg *c, const char *key)
@@ -269,8 +284,8 @@ struct parser {
 
 static const char *cmd_name(unsigned cmd)
 {
-	static const char *const names[] = { "client", "server", "pub", "sub", "relay" };
-	for (int i = 0; i < 5; i++)
+	static const char *const names[] = { "client", "server", "pub", "sub", "relay", "repl" };
+	for (int i = 0; i < 6; i++)
 		if (cmd == 1u << i)
 			return names[i];
 	return "omnicat";
@@ -313,11 +328,7 @@ static int set_core(struct parser *p, const struct oc_option *o, const char *val
 		*(const char **)field = val;
 		return 0;
 	case OC_ARG_LIST:
-		c->multi = xrealloc(c->multi, (c->nmulti + 1) * sizeof(*c->multi));
-		c->multi[c->nmulti].key = xstrdup(o->lname);
-		c->multi[c->nmulti].value = xstrdup(val);
-		c->multi[c->nmulti].global = c == &p->a->run;
-		c->nmulti++;
+		oc_cfg_add_multi(c, o->lname, val, c == &p->a->run);
 		return 0;
 	case OC_ARG_COUNT: {
 		long v = strtol(val, &end, 10);

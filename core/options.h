@@ -25,7 +25,8 @@ enum {
 	OC_CMD_PUB = 1 << 2,
 	OC_CMD_SUB = 1 << 3,
 	OC_CMD_RELAY = 1 << 4,
-	OC_CMD_ALL = 0x1f,
+	OC_CMD_ALL = 0x1f, /* the commands that pump: every one but repl */
+	OC_CMD_REPL = 1 << 5,
 };
 
 /* relay_reply values. */
@@ -81,6 +82,8 @@ struct oc_cfg {
 				 * not as messages: client/sub without --jsonl or --format */
 	int relay_reply;        /* internal: how a relayed request/response server answers:
 				 * OC_RELAY_ACK (the target is one-way) or OC_RELAY_BY_ID */
+	bool no_history;        /* repl --no-history: keep no history file */
+	bool no_color;          /* repl --no-color (also NO_COLOR in the environment) */
 	/* endpoint scope */
 	int framing;            /* --framing: enum oc_framing + 1; 0 = default */
 	bool reconnect;         /* --reconnect */
@@ -153,6 +156,8 @@ const char *oc_cfg_next_header(const struct oc_cfg *c, size_t *i, size_t *nlen,
 /* Whether core option row o was given in c. */
 bool oc_cfg_has(const struct oc_cfg *c, const struct oc_option *o);
 void oc_cfg_add_kv(struct oc_cfg *c, const char *key, const char *value, bool global);
+/* Add a value of a repeatable core option (key is its long name: "header"). */
+void oc_cfg_add_multi(struct oc_cfg *c, const char *key, const char *value, bool global);
 void oc_cfg_copy(struct oc_cfg *dst, const struct oc_cfg *src);
 void oc_cfg_release(struct oc_cfg *c);
 

@@ -141,6 +141,11 @@ void oc_run_init(struct oc_run *r, const struct oc_cfg *cfg)
 		uv_timer_start(&r->idle, idle_cb, (uint64_t)(cfg->idle * 1000), 0);
 }
 
+void oc_run_own_sigint(struct oc_run *r)
+{
+	uv_signal_stop(&r->sig[0]);
+}
+
 void oc_run_add(struct oc_run *r, struct oc_task *t, void (*stop)(struct oc_task *t))
 {
 	t->stop = stop;

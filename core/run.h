@@ -62,6 +62,9 @@ static inline void oc_run_activity(struct oc_run *r)
 	if (r->cfg->idle > 0)
 		r->last_activity = uv_now(uv_default_loop());
 }
+/* SIGINT belongs to the caller from now on (the REPL's Ctrl-C clears the line being typed);
+ * SIGTERM still stops the run. */
+void oc_run_own_sigint(struct oc_run *r);
 /* fn runs once after the loop has ended (libraries whose teardown finishes outside the loop:
  * libwebsockets on a foreign loop). At most a few. */
 void oc_run_at_end(void (*fn)(void));

@@ -286,3 +286,15 @@ void oc_url_hostport(const char *host, int port, char *out, size_t outlen)
 	else
 		snprintf(out, outlen, "%s:%d", host, port);
 }
+
+char *oc_url_with_path(const char *raw, const char *path)
+{
+	const char *auth = strstr(raw, "://");
+	if (!auth)
+		return NULL;
+	auth += 3;
+	const char *end = auth + strcspn(auth, "/?"); /* the authority ends here */
+	const char *query = strchr(end, '?');
+	return xasprintf("%.*s/%s%s", (int)(end - raw), raw, path + (*path == '/'),
+			 query ? query : "");
+}

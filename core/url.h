@@ -54,6 +54,10 @@ void oc_url_release(struct oc_url *u);
 /* A copy of raw with any password replaced by "***", for messages. */
 char *oc_url_mask(const char *raw);
 
+/* raw (authority or topic form) with its path replaced by path (a leading '/' is added when
+ * missing); the query stays. A malloc'd string, or NULL when raw has no "://". */
+char *oc_url_with_path(const char *raw, const char *path);
+
 /* "host:port" with IPv6 in brackets, into out. */
 void oc_url_hostport(const char *host, int port, char *out, size_t outlen);
 

@@ -62,6 +62,13 @@ struct oc_adapter {
 	unsigned flags;                /* OC_AF_* */
 	const struct oc_adopt *opts;   /* options, terminated by a row with key NULL; may be NULL */
 	size_t priv_size;              /* adapter state allocated (zeroed) with each endpoint */
+	const char *const *methods;    /* OC_AF_REQUEST: the request methods it knows, upper
+					* case, NULL-terminated (the REPL reads "METHOD /path"
+					* with them); or NULL */
+	const char *discovery;         /* OC_AF_REQUEST: a path whose answer lists the server's
+					* resources in CoRE link format (RFC 6690), or NULL */
+	bool status_dotted;            /* its statuses are class*100+detail, written c.dd
+					* (CoAP's 2.05) for people */
 
 	/* Validate the URL and options (no I/O yet). Return 0, or an OC_E* with
 	 * oc_ep_seterr() describing it. Optional. */

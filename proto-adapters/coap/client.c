@@ -72,6 +72,20 @@ struct ocoap {
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
+/* The request methods in code order: GET is 0.01 ... iPATCH 0.07 (RFC 7252 §12.1.1, RFC 8132),
+ * so a name's code is its index + 1. */
+static const char *const coap_methods[] = { "GET",   "POST",  "PUT",    "DELETE",
+					    "FETCH", "PATCH", "IPATCH", NULL };
+
+/* The code of method name m (any case), or 0. */
+static coap_pdu_code_t method_code(const char *m)
+{
+	for (size_t i = 0; coap_methods[i]; i++)
+		if (!strcasecmp(coap_methods[i], m))
+			return (coap_pdu_code_t)(i + 1);
+	return 0;
+}
+
 static void send_next(struct ocoap *c);
 
 /* A client's message may name its own request (method, path, query: a --jsonl line, a line
@@ -164,33 +178,48 @@ static size_t hex_bytes(const char *x, uint8_t *out, size_t max)
 	return n;
 }
 
-/* -H 'NAME: value': a registered option by name or number; text, decimal or 0x hex. */
-static int add_header_options(struct ocoap *c, coap_optlist_t **opts)
+/* One option given as a header 'NAME: value': a registered option by name or number; text,
+ * decimal or 0x hex. An unknown name is an error when strict (-H), else skipped: a message's
+ * headers may come from another protocol (an HTTP request relayed has Host, Accept...). */
+static int add_header_option(struct ocoap *c, coap_optlist_t **opts, const char *h, size_t nl,
+			     const char *v, bool strict)
+{
+	char kind = 's', *end;
+	unsigned long n = strtoul(h, &end, 10);
+	unsigned num = end == h + nl ? (unsigned)n : ocoap_option_by_name(h, nl, &kind);
+	if (!num && !strict)
+		return 0;
+	if (!num) {
+		oc_ep_seterr(c->ep, OC_EUSAGE, "'%.*s' is not a CoAP option name or number", (int)nl,
+			     h);
+		return OC_EUSAGE;
+	}
+	uint8_t buf[512];
+	size_t len;
+	if (!strncmp(v, "0x", 2) || kind == 'o') {
+		len = hex_bytes(v, buf, sizeof(buf));
+	} else if (kind == 'u') {
+		len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)strtoul(v, NULL, 10));
+	} else {
+		len = strlen(v) < sizeof(buf) ? strlen(v) : sizeof(buf);
+		memcpy(buf, v, len);
+	}
+	coap_insert_optlist(opts, coap_new_optlist((uint16_t)num, len, buf));
+	return 0;
+}
+
+/* -H options, then the message's own headers (--jsonl, the REPL's :set header). */
+static int add_header_options(struct ocoap *c, const struct oc_msg *m, coap_optlist_t **opts)
 {
 	size_t i = 0, nl;
 	const char *h, *v;
-	while ((h = oc_cfg_next_header(c->ep->cfg, &i, &nl, &v))) {
-		char kind = 's', *end;
-		unsigned long n = strtoul(h, &end, 10);
-		unsigned num = end == h + nl ? (unsigned)n : ocoap_option_by_name(h, nl, &kind);
-		if (!num) {
-			oc_ep_seterr(c->ep, OC_EUSAGE, "'%.*s' is not a CoAP option name or number",
-				     (int)nl, h);
-			return OC_EUSAGE;
-		}
-		uint8_t buf[512];
-		size_t len;
-		if (!strncmp(v, "0x", 2) || kind == 'o') {
-			len = hex_bytes(v, buf, sizeof(buf));
-		} else if (kind == 'u') {
-			len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)strtoul(v, NULL, 10));
-		} else {
-			len = strlen(v) < sizeof(buf) ? strlen(v) : sizeof(buf);
-			memcpy(buf, v, len);
-		}
-		coap_insert_optlist(opts, coap_new_optlist((uint16_t)num, len, buf));
-	}
-	return 0;
+	int r = 0;
+	while (!r && (h = oc_cfg_next_header(c->ep->cfg, &i, &nl, &v)))
+		r = add_header_option(c, opts, h, nl, v, true);
+	for (unsigned k = 0; !r && m && k < m->nhdrs; k++)
+		r = add_header_option(c, opts, m->hdrs[k].name, strlen(m->hdrs[k].name),
+				      m->hdrs[k].value, false);
+	return r;
 }
 
 static void new_token(struct ocoap *c)
@@ -221,32 +250,6 @@ static void deadline_cb(uv_timer_t *t)
 			   c->ep->name);
 }
 
-/* A method by name (any case), or 0. */
-static coap_pdu_code_t method_code(const char *name)
-{
-	static const struct {
-		const char *name;
-		coap_pdu_code_t code;
-	} methods[] = {
-		{ "GET", COAP_REQUEST_CODE_GET },     { "POST", COAP_REQUEST_CODE_POST },
-		{ "PUT", COAP_REQUEST_CODE_PUT },     { "DELETE", COAP_REQUEST_CODE_DELETE },
-		{ "FETCH", COAP_REQUEST_CODE_FETCH }, { "PATCH", COAP_REQUEST_CODE_PATCH },
-		{ "IPATCH", COAP_REQUEST_CODE_IPATCH },
-	};
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (!strcasecmp(methods[i].name, name))
-			return methods[i].code;
-	return 0;
-}
-
-/* The endpoint's method: -X, else PUT to publish and GET otherwise. */
-static coap_pdu_code_t method_of(const struct oc_ep *ep)
-{
-	if (ep->cfg->method)
-		return method_code(ep->cfg->method);
-	return ep->role == OC_ROLE_PUB ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_GET;
-}
-
 /* Send m (or, for an observer, the registration) as one request. */
 static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 {
@@ -267,7 +270,7 @@ static int send_request(struct ocoap *c, struct oc_msg *m, bool observe)
 	coap_add_token(pdu, c->token_len, c->token);
 	coap_optlist_t *opts = NULL;
 	add_options(c, m, code, &opts, observe);
-	int r = add_header_options(c, &opts);
+	int r = add_header_options(c, m, &opts);
 	if (r) {
 		coap_delete_optlist(opts);
 		coap_delete_pdu(pdu);
@@ -728,6 +731,13 @@ static int ocoap_check(struct oc_ep *ep)
 	return 0;
 }
 
+/* The endpoint's method: -X, else PUT to publish and GET otherwise. */
+static coap_pdu_code_t method_of(const struct oc_ep *ep)
+{
+	if (!ep->cfg->method)
+		return ep->role == OC_ROLE_PUB ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_GET;
+	return method_code(ep->cfg->method);
+}
 
 static int ocoap_open(struct oc_ep *ep)
 {
@@ -839,6 +849,9 @@ const struct oc_adapter oc_adapter_coap = {
 		 OC_AF_ONEWAY,
 	.opts = ocoap_opts,
 	.priv_size = sizeof(struct ocoap),
+	.methods = coap_methods,
+	.discovery = "/.well-known/core",
+	.status_dotted = true,
 	.check = ocoap_check,
 	.open = ocoap_open,
 	.write = ocoap_write,

@@ -1138,12 +1138,17 @@ static void http_version(char *buf, size_t len)
 	snprintf(buf, len, "libcurl %s", curl_version_info(CURLVERSION_NOW)->version);
 }
 
+/* Typed as "METHOD /path" in the REPL; any other method still goes with -X or --jsonl. */
+static const char *const http_methods[] = { "GET",     "HEAD",  "POST",  "PUT", "DELETE",
+					    "OPTIONS", "PATCH", "TRACE", NULL };
+
 const struct oc_adapter oc_adapter_http = {
 	.name = "http",
 	.flags = OC_AF_CLIENT | OC_AF_PUB | OC_AF_SUB | OC_AF_REQUEST | OC_AF_HEADERS | OC_AF_TLS |
 		 OC_AF_AUTH,
 	.opts = http_opts,
 	.priv_size = sizeof(struct client),
+	.methods = http_methods,
 	.check = http_check,
 	.open = http_open,
 	.write = http_write,

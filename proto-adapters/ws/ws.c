@@ -899,7 +899,9 @@ static void ws_close(struct oc_ep *ep)
 	}
 	if (w->wsi) {
 		lws_set_opaque_user_data(w->wsi, NULL);
-		if (!w->ending && !w->peer_closed)
+		/* a close reason belongs to an established connection: lws asserts on one that
+		 * is still in its handshake (closed while connecting) */
+		if (w->established && !w->ending && !w->peer_closed)
 			lws_close_reason(w->wsi, LWS_CLOSE_STATUS_GOINGAWAY, NULL, 0);
 		lws_set_timeout(w->wsi, PENDING_TIMEOUT_CLOSE_ACK, LWS_TO_KILL_ASYNC);
 		w->wsi = NULL;

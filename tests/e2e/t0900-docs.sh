@@ -204,7 +204,7 @@ EOF
 t_bash_run() {
 	bash -n "$BASH_C" || fail "bash -n $BASH_C"
 	local c line
-	for c in client server pub sub relay; do
+	for c in client server pub sub relay repl; do
 		line="omnicat $c x -"
 		[ "$c" = relay ] && line="omnicat relay x y -"
 		help_options "$c" >want
@@ -225,7 +225,7 @@ t_fish_run() {
 	command -v fish >/dev/null || skip "fish is not installed"
 	fish -n "$FISH_C" || fail "fish -n $FISH_C"
 	local c line
-	for c in client server pub sub relay; do
+	for c in client server pub sub relay repl; do
 		line="omnicat $c x -"
 		[ "$c" = relay ] && line="omnicat relay x y -"
 		help_options "$c" >want

@@ -349,6 +349,29 @@ t_each() {
 }
 run_test "--each: one request per line over one session, answers in input order (300), --jsonl" t_each
 
+t_jsonl_requests() {
+	start_coap_server srv -d 20
+	# each line its own method, path and query; a path replaces the URL's; headers that are
+	# no CoAP option (an HTTP request's) are left out, those that are become options
+	printf '%s\n' '{"method":"PUT","path":"/lamp","payload":"on"}' '{"path":"/lamp"}' \
+		'{"method":"DELETE","path":"/lamp","headers":{"Host":"x","User-Agent":"y"}}' \
+		'{"path":"/lamp"}' '{"method":"FETCH","path":"/time","payload":"ticks"}' \
+		'{"method":"GET","path":"/time","query":"ticks"}' |
+		expect_code 0 oc client "$COAP_URL/elsewhere?q=1" --each --jsonl
+	[ "$(wc -l <out)" = 6 ] || fail "6 answers expected: $(cat out)"
+	# PUT, GET, DELETE, GET after it, FETCH ticks, GET ?ticks
+	local n=0 want
+	for want in '"status":201[,}]' '"payload":"on"' '"status":202[,}]' '"status":404[,}]' \
+		'"payload":"[0-9]+"' '"payload":"[0-9]+"'; do
+		n=$((n + 1))
+		sed -n "${n}p" out | grep -qE -- "$want" || fail "answer $n: $(sed -n "${n}p" out)"
+	done
+	printf '%s\n' '{"method":"BREW","path":"/pot"}' |
+		expect_code 2 oc client "$COAP_URL/" --each --jsonl
+	assert_grep err "'BREW' is not a CoAP method"
+}
+run_test "--jsonl: a request line's method, path, query and headers override the URL and -X" t_jsonl_requests
+
 t_sub() {
 	start_coap_server srv -d 20 -v 7
 	local U=$COAP_URL
@@ -500,7 +523,7 @@ t_pki() {
 }
 run_test "coaps with certificates: --cacert good/other CA (7), host name checked, -k, client certificates, coaps+tcp" t_pki
 
-# --bind, --proxy-uri, and a message's own method, path and query (--jsonl --each)
+# --bind, --proxy-uri, and a message's own method, path and query on the wire
 t_proxy_bind() {
 	stub st 2.05 fine
 	expect_code 0 oc client "coap://127.0.0.1:$STUB_PORT/a/b?x=1" --bind 127.0.0.2
@@ -525,13 +548,8 @@ t_proxy_bind() {
 	assert_content out $'42\n'
 	expect_code 0 oc client "coap://127.0.0.1:$pp/sensor" --jsonl
 	assert_grep out '"status":404'
-	# per-message requests against coap-server: create, then read back
-	printf '%s\n' '{"method":"PUT","path":"/made","payload":"v1"}' '{"path":"/made"}' >two.jsonl
-	expect_code 0 oc client "$origin/other" --jsonl --each <two.jsonl
-	assert_grep out '"status":201'
-	assert_grep out '"payload":"v1","status":205'
 }
-run_test "--bind (source address seen), --proxy-uri (stub and coap-server -P), per-message method/path/query" t_proxy_bind
+run_test "--bind (source address seen), --proxy-uri (stub and coap-server -P), a message's method/path/query on the wire" t_proxy_bind
 
 # relays: an observed resource fanned out to WebSocket clients (python3-websockets), and HTTP
 # requests (curl) PUT into a resource

@@ -137,6 +137,15 @@ static void test_short(void)
 	CHECK_USAGE(OC_CMD_CLIENT, "invalid value 'v' for -c", "-cv", "tcp://h:1");
 	CHECK_USAGE(OC_CMD_SUB, "'-d' does not apply to 'sub'", "-d", "x", "file:/x");
 	CHECK_USAGE(OC_CMD_RELAY, "'-d' does not apply to 'relay'", "-d", "x", "tcp://:1");
+	/* repl: its own flags; none of the pump's output forms */
+	CHECK_OK(parse(&a, OC_CMD_REPL, err, sizeof(err), "--no-history", "--no-color", "-H",
+		       "k: v", "ws://h/", NULL), err);
+	CHECK(a.ep[0].no_history && a.ep[0].no_color);
+	oc_args_release(&a);
+	CHECK_USAGE(OC_CMD_REPL, "'-c' does not apply to 'repl'", "-c", "3", "ws://h/");
+	CHECK_USAGE(OC_CMD_REPL, "'--jsonl' does not apply to 'repl'", "--jsonl", "ws://h/");
+	CHECK_USAGE(OC_CMD_CLIENT, "'--no-history' does not apply to 'client'", "--no-history",
+		    "ws://h/");
 }
 
 /* ---- long options ---- */
@@ -432,7 +441,7 @@ static void test_table(void)
 			CHECK(strcmp(o->lname, p->lname) != 0);
 		CHECK(o->help && *o->help);
 		CHECK(o->cmds != 0);
-		CHECK((o->cmds & ~(unsigned)OC_CMD_ALL) == 0);
+		CHECK((o->cmds & ~(unsigned)(OC_CMD_ALL | OC_CMD_REPL)) == 0);
 	}
 }
 

@@ -5,6 +5,13 @@
   ws_peer.py close PORT CODE REASON                        closes each client with CODE
   ws_peer.py count PORT                                    prints what it receives, one line
                                                            per message (binary as hex)
+  ws_peer.py repl PORT                                     echo server that prints "got
+                                                           MESSAGE" (repr, binary as hex) and
+                                                           "closed CODE" when a client goes;
+                                                           "push-later" is answered with
+                                                           "pushed by the server" once the
+                                                           file push.go exists, "binary-please"
+                                                           with the bytes 00 01 fe ff
   ws_peer.py send URL MESSAGE...                           client: sends, prints answers
   ws_peer.py sendfile URL FILE                             client: sends FILE as one binary
                                                            message, writes the answer to stdout
@@ -14,7 +21,7 @@
   ws_peer.py recv URL N                                    client: prints N messages (text,
                                                            or "hex:..." for binary)
 """
-import asyncio, sys, websockets
+import asyncio, os, sys, websockets
 
 
 def show(m):
@@ -52,6 +59,27 @@ async def main():
             async for m in ws:
                 print(show(m), flush=True)
         await serve(count, int(sys.argv[2]))
+    elif mode == "repl":
+        async def later(ws):
+            for _ in range(400):  # the test creates push.go within its own wait limits
+                if os.path.exists("push.go"):
+                    await ws.send("pushed by the server")
+                    return
+                await asyncio.sleep(0.05)
+
+        async def repl(ws):
+            try:
+                async for m in ws:
+                    print("got", repr(show(m)), flush=True)
+                    if m == "push-later":
+                        asyncio.ensure_future(later(ws))
+                    elif m == "binary-please":
+                        await ws.send(b"\x00\x01\xfe\xff")
+                    else:
+                        await ws.send(m)
+            finally:
+                print("closed", ws.close_code, flush=True)
+        await serve(repl, int(sys.argv[2]))
     elif mode == "send":
         async with websockets.connect(sys.argv[2], max_size=None) as ws:
             for m in sys.argv[3:]:
