@@ -562,6 +562,32 @@ t_pipe_ws_mqtt_coap() {
 }
 run_test "no terminal: ws, mqtt (:topic) and coap (PUT, GET)" t_pipe_ws_mqtt_coap
 
+# the same grammar over TLS (socat's OpenSSL echo), CoAP over TCP and over DTLS with a
+# pre-shared key (libcoap's coap-server), and a child process (exec:)
+t_pipe_more() {
+	require_peer socat
+	make_ca srv
+	cat srv.pem srv.key >srv-both.pem
+	local p
+	p=$(free_port)
+	bg tls socat OPENSSL-LISTEN:"$p",bind=127.0.0.1,reuseaddr,fork,cert=srv-both.pem,verify=0 EXEC:cat
+	wait_port "$p"
+	printf 'over tls\n' | expect_code 0 oc repl "tls://127.0.0.1:$p" --cacert srv-ca.pem
+	assert_grep out '^over tls$'
+	printf 'over tls\n' | expect_code 7 oc repl "tls://127.0.0.1:$p"
+	assert_one_line_error err
+	start_coaps_server coaps -k 'repl-psk-0123' -d 10
+	printf 'PUT /t over tcp\nGET /t\n' | expect_code 0 oc repl "coap+tcp://127.0.0.1:$COAP_PORT/"
+	assert_grep out '^[0-9:.]+ 2\.01 \(empty\)$'
+	assert_grep out '^over tcp$'
+	printf 'repl-psk-0123' >psk.key
+	printf 'GET /t\n' | expect_code 0 oc repl "$COAPS_URL/" --psk-identity me --psk-key-file psk.key
+	assert_grep out '^over tcp$'
+	printf 'shout\n' | expect_code 0 oc repl 'exec:tr a-z A-Z'
+	assert_grep out '^SHOUT$'
+}
+run_test "no terminal: tls (socat OpenSSL echo, unknown CA 7), coap+tcp, coaps with a key, exec:" t_pipe_more
+
 t_errors() {
 	expect_code 3 oc repl nosuch://x
 	assert_one_line_error err
