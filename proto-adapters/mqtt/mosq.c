@@ -15,8 +15,9 @@
  * after the batch is written, and a crash or a blocked stdout leaves them unsent — the
  * broker sends those messages again (with --session) and nothing acknowledged is lost. The
  * same gate batches our own writes: the publishes queued while handling one read leave in one
- * go. An arrival that was dropped, not written (closing), poisons the queue: such a client
- * is closed without a DISCONNECT (so no acknowledgement leaves; a will, if any, is sent).
+ * go. A QoS 1/2 arrival that was dropped, not written (closing, -c reached), poisons the
+ * queue: such a client is closed without a DISCONNECT (so no acknowledgement leaves; the
+ * broker sends a will, if any, and with --session the unacknowledged messages again).
  *
  * Reading stops while the owner is paused or RX_WINDOW arrivals are not yet written, so a
  * blocked sink stops our reading, and the socket, rather than growing a queue. While writes
@@ -54,7 +55,9 @@ struct mosq {
 	struct oc_defer later;    /* after a library call: what its callbacks asked for */
 	unsigned in_lib;          /* inside a libmosquitto call (its callbacks may run) */
 	unsigned outstanding;     /* arrivals handed on, not yet written */
-	bool poisoned;            /* an arrival was dropped: send no more acknowledgements */
+	uint64_t blocked_since;   /* when outstanding last left 0 (uv_now) */
+	bool poisoned;            /* a QoS 1/2 arrival was dropped: acknowledge nothing more */
+	struct mqtt_rxref q0, q12;/* the arrivals' tokens: which one tells the QoS */
 	bool acked;               /* CONNACK seen on this connection */
 	bool down;                /* this connection ended (on_disconnect): tear it down */
 	int down_rc;              /* why */
@@ -85,13 +88,24 @@ static bool may_write(const struct mosq *t)
 	return t->outstanding == 0 && !t->poisoned;
 }
 
+/* A library call failed: the connection is gone. Most failures come through
+ * on_disconnect, but a failed TLS handshake only returns MOSQ_ERR_TLS. */
+static void gone_if(struct mosq *t, int rc)
+{
+	if (rc && !t->down) {
+		t->down = true;
+		t->down_rc = rc;
+	}
+}
+
 static void lib_write(struct mosq *t)
 {
 	if (!t->mq || t->down || !may_write(t) || !mosquitto_want_write(t->mq))
 		return;
 	t->in_lib++;
-	mosquitto_loop_write(t->mq, 1); /* writes every queued packet until EAGAIN */
+	int rc = mosquitto_loop_write(t->mq, 1); /* writes every queued packet until EAGAIN */
 	t->in_lib--;
+	gone_if(t, rc);
 }
 
 static void lib_read(struct mosq *t)
@@ -102,6 +116,7 @@ static void lib_read(struct mosq *t)
 		int rc = mosquitto_loop_read(t->mq, 1);
 		int e = errno;
 		t->in_lib--;
+		gone_if(t, rc);
 		if (rc || e == EAGAIN || e == EWOULDBLOCK)
 			break;
 	}
@@ -155,7 +170,7 @@ static void update_poll(struct mosq *t)
 static void tick_cb(uv_timer_t *tm)
 {
 	struct mosq *t = tm->data;
-	if (!t->mq || t->down)
+	if (!t->poll || t->down) /* no connection now (a kept client waits for its next) */
 		return;
 	t->in_lib++;
 	mosquitto_loop_misc(t->mq);
@@ -265,8 +280,9 @@ static void on_message(struct mosquitto *mq, void *ud, const struct mosquitto_me
 		.retained = pm->retain,
 		.props = &t->in,
 	};
-	t->outstanding++;
-	mqtt_arrived(t->w, &in, &t->w->rxref);
+	if (t->outstanding++ == 0)
+		t->blocked_since = uv_now(uv_default_loop());
+	mqtt_arrived(t->w, &in, pm->qos ? &t->q12 : &t->q0);
 	free_in(t);
 }
 
@@ -289,7 +305,7 @@ static void mosq_rx_done(struct mqtt_rxref *token, bool delivered)
 	if (!t)
 		return; /* closed already */
 	t->outstanding--;
-	if (!delivered)
+	if (!delivered && token == &t->q12)
 		t->poisoned = true;
 	if (t->outstanding == 0 || t->outstanding == RX_WINDOW - 1)
 		oc_defer_schedule(&t->later); /* acknowledge, read again */
@@ -396,20 +412,37 @@ static void connect_failed(struct mosq *t, int rc)
 	mqtt_connect_done(t->w, &r);
 }
 
+/* A subscriber or responder keeps its client over reconnects: libmosquitto keeps the QoS 2
+ * arrivals that wait for their PUBREL, which a new client would answer without delivering.
+ * A publisher's (and requester's) in-flight publishes are ours to send again (send.c), so
+ * they get a new client each time, which forgets what the old one had in flight. */
+static bool keeps_client(const struct mosq *t)
+{
+	return t->w->ep->role == OC_ROLE_SUB || t->w->ep->role == OC_ROLE_SERVER;
+}
+
+static int connect_async(struct mosq *t)
+{
+	struct mqtt *w = t->w;
+	if (t->mq)
+		return mosquitto_reconnect_async(t->mq);
+	int rc = make_client(t);
+	if (rc)
+		return rc;
+	keep_connect_props(t);
+	int ka = w->keepalive < 5 ? 5 : w->keepalive;
+	return mosquitto_connect_bind_async(t->mq, w->host, w->port, ka, NULL);
+}
+
 static void start_connect(struct mosq *t)
 {
 	struct mqtt *w = t->w;
-	int rc = make_client(t);
 	w->tls_error = false;
 	t->acked = t->down = t->poisoned = false;
 	t->events = 0;
-	if (!rc) {
-		keep_connect_props(t);
-		oc_verbose("'%s': connecting to %s:%d as '%s'", w->ep->name, w->host, w->port,
-			   w->client_id);
-		int ka = w->keepalive < 5 ? 5 : w->keepalive;
-		rc = mosquitto_connect_bind_async(t->mq, w->host, w->port, ka, NULL);
-	}
+	oc_verbose("'%s': connecting to %s:%d as '%s'", w->ep->name, w->host, w->port,
+		   w->client_id);
+	int rc = connect_async(t);
 	if (rc) {
 		if (t->mq)
 			mosquitto_destroy(t->mq);
@@ -423,19 +456,24 @@ static void start_connect(struct mosq *t)
 	update_poll(t);
 }
 
-/* The connection ended (on_disconnect, now out of the library): the client goes; what it
- * had in flight goes back to the queue; mqtt.c decides what next. */
+/* The connection ended (on_disconnect, now out of the library): the socket's poll goes, and
+ * the client unless it is kept (keeps_client()); what it had in flight goes back to the
+ * queue; mqtt.c decides what next. */
 static void tear_down(struct mosq *t)
 {
 	struct mqtt *w = t->w;
-	bool acked = t->acked, stalled = t->outstanding > 0;
+	bool acked = t->acked;
+	/* our writes held past the keepalive by a sink that takes nothing (see the top) */
+	bool stalled = t->outstanding > 0 &&
+		       uv_now(uv_default_loop()) - t->blocked_since >= (uint64_t)w->keepalive * 1000;
 	int rc = t->down_rc;
 	if (t->poll)
 		oc_uv_close_free(t->poll);
 	t->poll = NULL;
-	if (t->mq)
+	if (t->mq && (w->closing || !keeps_client(t))) {
 		mosquitto_destroy(t->mq);
-	t->mq = NULL;
+		t->mq = NULL;
+	}
 	t->down = false;
 	if (w->closing) {
 		release(t);
@@ -470,6 +508,7 @@ static int mosq_open(struct mqtt *w)
 	}
 	struct mosq *t = xcalloc(1, sizeof(*t));
 	t->w = w;
+	t->q0.w = t->q12.w = w;
 	w->t = t;
 	oc_defer_init(&t->later, after_lib);
 	t->tick = xmalloc(sizeof(*t->tick));
@@ -483,12 +522,8 @@ static int mosq_open(struct mqtt *w)
 static void mosq_reconnect(struct mqtt *w)
 {
 	struct mosq *t = w->t;
-	if (t->mq) { /* not torn down yet: it will be, then mqtt.c asks again */
-		t->down = true;
-		oc_defer_schedule(&t->later);
-		return;
-	}
-	start_connect(t);
+	if (!t->poll) /* else a connection is under way already */
+		start_connect(t);
 }
 
 static int add_props(struct mosq *t, const struct mqtt_props *np, mosquitto_property **out)

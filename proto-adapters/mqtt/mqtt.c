@@ -227,6 +227,8 @@ static void probed(void *data, int result)
 
 static void probe(struct mqtt *w)
 {
+	if (w->probe)
+		return; /* one is telling already */
 	const struct oc_url *u = &w->ep->spec->url;
 	w->probe = oc_tcp_probe_start(u->host, w->port, w->ep->cfg, probed, w);
 	if (!w->probe)
@@ -338,7 +340,6 @@ static int mqtt_open(struct oc_ep *ep)
 	struct mqtt *w = ep->priv;
 	const struct oc_url *u = &ep->spec->url;
 	w->ep = ep;
-	w->rxref.w = w;
 	const char *v = oc_ep_opt(ep, "mqtt-version");
 	w->v5 = !(v && !strcmp(v, "3.1.1"));
 	parse_qos(ep, ep->cfg->qos, "--qos", &w->qos);

@@ -145,7 +145,6 @@ struct mqtt {
 	struct oc_ep *ep;
 	const struct mqtt_tr *tr;    /* the transport */
 	void *t;                     /* its state */
-	struct mqtt_rxref rxref;     /* a token for transports with no state per arrival */
 	char host[256];              /* the broker's host */
 	int port;                    /* the broker's port */
 	struct oc_tcp_probe *probe;  /* telling why a connect failed, or NULL */
