@@ -366,6 +366,11 @@ static int make_client(struct mosq *t)
 	mosquitto_threaded_set(t->mq, true); /* we drive it; it writes only when told (top) */
 	mosquitto_int_option(t->mq, MOSQ_OPT_PROTOCOL_VERSION,
 			     w->v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	/* libmosquitto announces a Receive Maximum of 20 and counts a QoS 2 arrival against it
+	 * until its PUBCOMP; a broker told max_inflight_messages 0 sends more, which libmosquitto
+	 * takes for a protocol error. MQTT 5's own default: our window (RX_WINDOW and the
+	 * withheld acknowledgements) is what bounds us. */
+	mosquitto_int_option(t->mq, MOSQ_OPT_RECEIVE_MAXIMUM, 65535);
 	mosquitto_connect_v5_callback_set(t->mq, on_connect);
 	mosquitto_disconnect_v5_callback_set(t->mq, on_disconnect);
 	mosquitto_publish_v5_callback_set(t->mq, on_publish);
@@ -440,8 +445,8 @@ static void start_connect(struct mosq *t)
 	w->tls_error = false;
 	t->acked = t->down = t->poisoned = false;
 	t->events = 0;
-	oc_verbose("'%s': connecting to %s:%d as '%s'", w->ep->name, w->host, w->port,
-		   w->client_id);
+	oc_verbose("'%s': connecting to %s:%d as '%s' (%s)", w->ep->name, w->host, w->port,
+		   w->client_id, w->tr->name);
 	int rc = connect_async(t);
 	if (rc) {
 		if (t->mq)

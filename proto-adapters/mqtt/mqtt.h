@@ -112,7 +112,7 @@ struct mqtt_rxref {
 
 /* A transport: one client library. All on the loop thread. */
 struct mqtt_tr {
-	const char *name;
+	const char *name;             /* the library, for -v */
 	/* Make the client and start connecting; a synchronous failure returns an OC_E* with
 	 * ep's error set. Later: mqtt_connect_done(), mqtt_subscribed(), mqtt_lost(). */
 	int (*open)(struct mqtt *w);

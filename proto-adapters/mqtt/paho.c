@@ -286,7 +286,8 @@ static void connect_now(struct mqtt *w)
 		co.ssl = &ssl;
 	}
 	w->tls_error = false;
-	oc_verbose("'%s': connecting to %s as '%s'", w->ep->name, P(w)->uri, w->client_id);
+	oc_verbose("'%s': connecting to %s as '%s' (%s)", w->ep->name, P(w)->uri, w->client_id,
+		   w->tr->name);
 	int rc = MQTTAsync_connect(P(w)->cli, &co);
 	MQTTProperties_free(&props);
 	if (rc != MQTTASYNC_SUCCESS)

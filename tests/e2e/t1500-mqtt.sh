@@ -102,6 +102,18 @@ t_qos() {
 }
 run_test "pub -> mosquitto_sub and mosquitto_pub -> sub at QoS 0/1/2, -d, -t, several filters, 3.1.1" t_qos
 
+# A broker without an in-flight limit sends QoS 2 messages beyond a Receive Maximum of 20
+# (libmosquitto's default, which it then takes for a protocol error).
+t_qos2_stream() {
+	mq "max_inflight_messages 0" "max_queued_messages 0"
+	ocsub q2 q2 q2/s -q 2 -c 2000
+	seq 1 2000 | mosquitto_pub -p "$MQ_PORT" -q 2 -t q2/s -l
+	expect_exit q2 0
+	seq 1 2000 >want
+	assert_file_eq want q2.out
+}
+run_test "a stream of 2000 QoS 2 messages from a broker with no in-flight limit" t_qos2_stream
+
 t_retained() {
 	mq
 	expect_code 0 oc pub "$U/ret/a" -r -d first
