@@ -192,6 +192,9 @@ static void on_connect(struct mosquitto *mq, void *ud, int rc, int flags,
 		r.receive_max = rm;
 	}
 	t->acked = true;
+	/* a log callback makes libmosquitto format a line (malloc + vsnprintf) for every
+	 * packet: only the handshake's TLS errors are wanted (on_log) */
+	mosquitto_log_callback_set(mq, NULL);
 	mqtt_connect_done(w, &r);
 	if (rc == 0 && w->ep->role != OC_ROLE_PUB && !w->closing) {
 		const char *filters[64];
@@ -286,7 +289,7 @@ static void on_message(struct mosquitto *mq, void *ud, const struct mosquitto_me
 	free_in(t);
 }
 
-/* libmosquitto tells why a TLS handshake failed only in its log. */
+/* libmosquitto tells why a TLS handshake failed only in its log; set until the CONNACK. */
 static void on_log(struct mosquitto *mq, void *ud, int level, const char *str)
 {
 	struct mosq *t = ud;
@@ -447,6 +450,8 @@ static void start_connect(struct mosq *t)
 	t->events = 0;
 	oc_verbose("'%s': connecting to %s:%d as '%s' (%s)", w->ep->name, w->host, w->port,
 		   w->client_id, w->tr->name);
+	if (t->mq) /* a kept client: its log callback went with its last CONNACK */
+		mosquitto_log_callback_set(t->mq, on_log);
 	int rc = connect_async(t);
 	if (rc) {
 		if (t->mq)
