@@ -4,8 +4,9 @@
  * The client's socket is a uv_poll: readable → mosquitto_loop_read(), writable →
  * mosquitto_loop_write(); a one-second timer runs mosquitto_loop_misc() (keepalive). Its
  * callbacks run inside those calls, on the loop thread, so there is no hand-over and no
- * lock. A client object lives for one connection: a lost connection destroys it, and what
- * it had in flight goes back to the send queue (send.c), as with paho.
+ * lock. A publisher's client object lives for one connection: a lost connection destroys
+ * it, and what it had in flight goes back to the send queue (send.c), as with paho; a
+ * subscriber keeps its client (keeps_client()).
  *
  * Ack after write. libmosquitto answers a QoS 1 PUBLISH (PUBACK; QoS 2: PUBREC) as it
  * parses it, before on_message. In "threaded" mode (mosquitto_threaded_set(true): we promise
@@ -13,7 +14,10 @@
  * mosquitto_loop_write(). So we call loop_write only while every arrival handed on has been
  * written downstream (outstanding == 0): the acknowledgements of a batch read leave together,
  * after the batch is written, and a crash or a blocked stdout leaves them unsent — the
- * broker sends those messages again (with --session) and nothing acknowledged is lost. The
+ * broker sends those messages again (with --session) and nothing acknowledged is lost. QoS 2
+ * is weaker: libmosquitto hands a message over only at its PUBREL, which comes after our
+ * PUBREC, and keeps it in memory meanwhile; a crash loses the QoS 2 messages acknowledged
+ * with a PUBREC and not yet written (at most the broker's in-flight window for us). The
  * same gate batches our own writes: the publishes queued while handling one read leave in one
  * go. A QoS 1/2 arrival that was dropped, not written (closing, -c reached), poisons the
  * queue: such a client is closed without a DISCONNECT (so no acknowledgement leaves; the
