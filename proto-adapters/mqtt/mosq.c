@@ -184,6 +184,22 @@ static void tick_cb(uv_timer_t *tm)
 
 /* ---- callbacks (inside a library call) --------------------------------------------------- */
 
+/* After each CONNACK (a kept session has its subscriptions, but a new one has not). */
+static void subscribe(struct mosq *t)
+{
+	struct mqtt *w = t->w;
+	const char *filters[64];
+	int n = mqtt_filters(w, filters, 64);
+	/* MQTT 5's retain handling: --no-retained asks for none; 3.1.1 filters them (recv.c) */
+	bool none = w->v5 && oc_ep_opt_flag(w->ep, "no-retained");
+	int opts = none ? MQTT_SUB_OPT_SEND_RETAIN_NEVER : 0;
+	w->nfilters = n;
+	int rc = mosquitto_subscribe_multiple(t->mq, NULL, n, (char *const *)filters, w->qos, opts,
+					      NULL);
+	if (rc)
+		mqtt_subscribed(w, 0, mosquitto_strerror(rc));
+}
+
 static void on_connect(struct mosquitto *mq, void *ud, int rc, int flags,
 		       const mosquitto_property *props)
 {
@@ -200,17 +216,8 @@ static void on_connect(struct mosquitto *mq, void *ud, int rc, int flags,
 	 * packet: only the handshake's TLS errors are wanted (on_log) */
 	mosquitto_log_callback_set(mq, NULL);
 	mqtt_connect_done(w, &r);
-	if (rc == 0 && w->ep->role != OC_ROLE_PUB && !w->closing) {
-		const char *filters[64];
-		int n = mqtt_filters(w, filters, 64);
-		/* 2: send no retained messages (MQTT 5's retain handling) */
-		int opts = oc_ep_opt_flag(w->ep, "no-retained") ? MQTT_SUB_OPT_SEND_RETAIN_NEVER : 0;
-		w->nfilters = n;
-		int src = mosquitto_subscribe_multiple(mq, NULL, n, (char *const *)filters, w->qos,
-						       w->v5 ? opts : 0, NULL);
-		if (src)
-			mqtt_subscribed(w, 0, mosquitto_strerror(src));
-	}
+	if (rc == 0 && w->ep->role != OC_ROLE_PUB && !w->closing)
+		subscribe(t);
 	oc_defer_schedule(&t->later);
 }
 
@@ -243,8 +250,8 @@ static void on_publish(struct mosquitto *mq, void *ud, int mid, int reason,
 	oc_defer_schedule(&t->later);
 }
 
-/* A property list into our neutral one, pointing into props (valid during the callback).
- * libmosquitto's readers copy, so its strings are freed after the arrival (free_in()). */
+/* A property list into our neutral one. libmosquitto's readers return copies: they are
+ * freed after the arrival (free_in()). */
 static void read_props(struct mosq *t, const mosquitto_property *props)
 {
 	t->in.n = 0;
@@ -343,8 +350,9 @@ static const char *scratch_str(struct mosq *t, size_t off, const char *s, size_t
 static int set_tls(struct mosq *t)
 {
 	const struct oc_cfg *cfg = t->w->ep->cfg;
+	const char *key = cfg->cert ? (cfg->key ? cfg->key : cfg->cert) : NULL;
 	int rc = mosquitto_tls_set(t->mq, cfg->cacert, cfg->cacert ? NULL : "/etc/ssl/certs",
-				   cfg->cert, cfg->cert ? (cfg->key ? cfg->key : cfg->cert) : NULL, NULL);
+				   cfg->cert, key, NULL);
 	if (!rc && cfg->insecure) { /* -k: no chain and no host name check, like curl */
 		rc = mosquitto_tls_opts_set(t->mq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
 		if (!rc)
@@ -361,7 +369,8 @@ static int set_will(struct mosq *t)
 	mqtt_will(t->w, &topic, &payload, &qos, &retain);
 	if (!topic)
 		return 0;
-	return mosquitto_will_set_v5(t->mq, topic, (int)strlen(payload), payload, qos, retain, NULL);
+	return mosquitto_will_set_v5(t->mq, topic, (int)strlen(payload), payload, qos, retain,
+				     NULL);
 }
 
 static int make_client(struct mosq *t)
@@ -478,8 +487,8 @@ static void tear_down(struct mosq *t)
 	struct mqtt *w = t->w;
 	bool acked = t->acked;
 	/* our writes held past the keepalive by a sink that takes nothing (see the top) */
-	bool stalled = t->outstanding > 0 &&
-		       uv_now(uv_default_loop()) - t->blocked_since >= (uint64_t)w->keepalive * 1000;
+	uint64_t blocked_ms = uv_now(uv_default_loop()) - t->blocked_since;
+	bool stalled = t->outstanding > 0 && blocked_ms >= (uint64_t)w->keepalive * 1000;
 	int rc = t->down_rc;
 	if (t->poll)
 		oc_uv_close_free(t->poll);
@@ -556,7 +565,8 @@ static int add_props(struct mosq *t, const struct mqtt_props *np, mosquitto_prop
 		}
 		case MQTT_P_CONTENT_TYPE:
 		case MQTT_P_RESPONSE_TOPIC:
-			rc = mosquitto_property_add_string(out, p->id, scratch_str(t, 0, p->s, p->slen));
+			rc = mosquitto_property_add_string(out, p->id,
+							   scratch_str(t, 0, p->s, p->slen));
 			break;
 		case MQTT_P_CORRELATION:
 			rc = mosquitto_property_add_binary(out, p->id, p->s, (uint16_t)p->slen);
@@ -581,8 +591,8 @@ static int publish_now(struct mqtt *w, const struct mqtt_pub *p, int *mid, char 
 	mosquitto_property *props = NULL;
 	int rc = add_props(t, p->props, &props);
 	if (!rc)
-		rc = mosquitto_publish_v5(t->mq, mid, p->topic, (int)p->len, p->data, p->qos, p->retain,
-					  props);
+		rc = mosquitto_publish_v5(t->mq, mid, p->topic, (int)p->len, p->data, p->qos,
+					  p->retain, props);
 	mosquitto_property_free_all(&props);
 	if (rc == MOSQ_ERR_NO_CONN)
 		return MQTT_PUB_AGAIN;

@@ -245,7 +245,8 @@ static void connect_refused(struct mqtt *w, const struct mqtt_conn *r)
 						  "bad user name or password", "not authorized" };
 		err = mqtt_reason_err(r->reason);
 		snprintf(why, sizeof(why), "the broker refused the connection: %s (%d)",
-			 r->reason >= 0x80 ? w->tr->reason_str(r->reason) : v3[r->reason], r->reason);
+			 r->reason >= 0x80 ? w->tr->reason_str(r->reason) : v3[r->reason],
+			 r->reason);
 	} else if (w->tls_error) {
 		err = OC_ETLS;
 		snprintf(why, sizeof(why), "TLS failed: %s", w->tls_why);

@@ -137,8 +137,8 @@ void mqtt_props_from_msg(struct mqtt *w, const struct oc_msg *m, struct mqtt_pro
 	if (ct)
 		mqtt_props_add(props, MQTT_P_CONTENT_TYPE, ct, strlen(ct), NULL, 0, 0);
 	if (m && m->f[OC_F_ID] && w->ep->role == OC_ROLE_PUB) /* --jsonl "id" */
-		mqtt_props_add(props, MQTT_P_CORRELATION, m->f[OC_F_ID], strlen(m->f[OC_F_ID]), NULL,
-			       0, 0);
+		mqtt_props_add(props, MQTT_P_CORRELATION, m->f[OC_F_ID], strlen(m->f[OC_F_ID]),
+			       NULL, 0, 0);
 }
 
 /* ---- completions ------------------------------------------------------------------------- */
