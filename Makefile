@@ -15,7 +15,7 @@ VERSION := 0.1.0
 # Debian 12 packages: build dependencies and test peers. `make deps` / `make peers` install them.
 BUILD_DEPS := build-essential pkg-config libuv1-dev libjansson-dev libcurl4-openssl-dev \
 	libssl-dev libcsv-dev libhttp-parser-dev libnghttp2-dev libwebsockets-dev libwebsockets-evlib-uv \
-	libpaho-mqtt-dev libcoap3-dev libedit-dev media-types ca-certificates
+	libpaho-mqtt-dev libmosquitto-dev libcoap3-dev libedit-dev media-types ca-certificates
 TEST_PEERS := socat ncat iperf3 mandoc python3 python3-websockets procps psmisc coreutils nginx \
 	openssl curl wrk nghttp2-server mosquitto mosquitto-clients python3-paho-mqtt \
 	libcoap3-bin tmux
@@ -24,7 +24,8 @@ BENCH_PEERS := socat iperf3 nginx wrk curl python3 python3-websockets mosquitto 
 # npm packages (tests/node/package-lock.json) for peers Debian lacks: node's ws.
 NODE_PEERS := tests/node/node_modules/.package-lock.json
 
-PKGS    := libuv jansson libcurl libcrypto libssl libnghttp2 libwebsockets libcoap-3-openssl libedit
+PKGS    := libmosquitto libuv jansson libcurl libcrypto libssl libnghttp2 libwebsockets libcoap-3-openssl \
+	libedit
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
 CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -DOC_VERSION='"$(VERSION)"' -Icore -Iproto-adapters \

@@ -6,11 +6,11 @@
  *   server mqtt://host/request/topic  answers them: --exec, --echo or -d (rr.c)
  *
  * mqtts:// is TLS; mqtt+ws:// and mqtt+wss:// carry MQTT in WebSocket frames to --ws-path
- * (the URL's path is the topic). See mqtt.h for the threads and the acknowledgements. */
+ * (the URL's path is the topic). mqtt:// and mqtts:// run on libmosquitto (mosq.c), the
+ * WebSocket schemes on paho (paho.c): mqtt.h says why. */
 #include "mqtt.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +44,6 @@ static const struct oc_adopt mqtt_opts[] = {
 
 #define DEFAULT_KEEPALIVE 60
 #define DEFAULT_SESSION_EXPIRY 86400
-/* paho counts queued publishes by walking its command list on every send, so a long list
- * costs per message: what we hand over at once is bounded (and is plenty on any link). */
-#define MAX_BUFFERED 512
-
-/* paho clients open in this process (see mqtt_may_park()). */
-static _Atomic unsigned clients;
-
-bool mqtt_may_park(const struct mqtt *w)
-{
-	return w->ep->role == OC_ROLE_SUB && clients == 1;
-}
-
-bool mqtt_is_v5(const struct mqtt *w)
-{
-	return w->version == MQTTVERSION_5;
-}
 
 static bool scheme_is(const struct oc_ep *ep, const char *s)
 {
@@ -158,31 +142,50 @@ static int mqtt_check(struct oc_ep *ep)
 	return 0;
 }
 
+/* ---- what the transports ask ------------------------------------------------------------- */
+
+void mqtt_will(const struct mqtt *w, const char **topic, const char **payload, int *qos,
+	       bool *retain)
+{
+	const char *wq = oc_ep_opt(w->ep, "will-qos"), *wp = oc_ep_opt(w->ep, "will-payload");
+	*topic = oc_ep_opt(w->ep, "will-topic");
+	*payload = wp ? wp : "";
+	*qos = wq ? wq[0] - '0' : 0;
+	*retain = oc_ep_opt_flag(w->ep, "will-retain");
+}
+
+unsigned mqtt_session_expiry(const struct mqtt *w)
+{
+	const char *v = oc_ep_opt(w->ep, "session-expiry");
+	return v ? (unsigned)strtod(v, NULL) : DEFAULT_SESSION_EXPIRY;
+}
+
+/* A publisher's session is ours: what a lost connection interrupted is published again
+ * (send.c). paho resending a kept session's publishes after a reconnect read freed memory
+ * (paho 1.3.11 under AddressSanitizer, 2 runs in 5), so a publisher starts clean with
+ * either library; --session still names its client id. */
+bool mqtt_keeps_session(const struct mqtt *w)
+{
+	return w->session && w->ep->role != OC_ROLE_PUB;
+}
+
 /* ---- connecting -------------------------------------------------------------------------- */
-
-struct conn_result {
-	struct mqtt *w;
-	bool ok;
-	int code;      /* paho's error code (failure) */
-	int reason;    /* MQTT 5 reason / 3.1.1 return code, 0 when none */
-	bool session;  /* session present (success) */
-	int receive_max; /* MQTT 5: how many QoS 1 and 2 publishes the broker takes at once */
-	char why[200];
-};
-
-static void connect_now(struct mqtt *w);
 
 static void retry_cb(uv_timer_t *t)
 {
 	struct mqtt *w = t->data;
 	oc_uv_close_free(w->retry);
 	w->retry = NULL;
-	if (!w->closing)
-		connect_now(w);
+	if (!w->closing) {
+		w->connecting = true;
+		w->tr->reconnect(w);
+	}
 }
 
 static void reconnect_later(struct mqtt *w, const char *why)
 {
+	if (w->retry)
+		return;
 	uint64_t ms = oc_backoff_next(&w->backoff);
 	oc_verbose("'%s': %s; reconnecting in %llu ms", w->ep->name, why, (unsigned long long)ms);
 	w->retry = xmalloc(sizeof(*w->retry));
@@ -193,6 +196,7 @@ static void reconnect_later(struct mqtt *w, const char *why)
 
 void mqtt_failed(struct mqtt *w, int err, const char *why)
 {
+	w->connecting = false;
 	if (w->closing || w->ended)
 		return;
 	/* A refusal of our credentials will not change by trying again. */
@@ -204,77 +208,71 @@ void mqtt_failed(struct mqtt *w, int err, const char *why)
 	oc_ep_fail(w->ep, err, "'%s': %s", w->ep->name, why);
 }
 
-/* paho says "TCP/TLS connect failure" whatever went wrong: a connection of our own tells a
- * refused or unresolvable broker (6, 5) from one that took the connection and then failed
- * the TLS handshake (7) or answered no CONNACK (9). */
+/* The libraries say "connect failure" or an errno whatever went wrong: a connection of our
+ * own tells a refused or unresolvable broker (6, 5) from one that took the connection and
+ * then failed the TLS handshake (7) or answered no CONNACK (9). */
 static void probed(void *data, int result)
 {
 	struct mqtt *w = data;
 	w->probe = NULL;
-	w->connecting = false;
 	if (result == OC_ERESOLVE)
 		mqtt_failed(w, result, "cannot resolve the broker's host");
 	else if (result)
 		mqtt_failed(w, result, "cannot connect to the broker");
-	else if (is_tls(w->ep))
-		mqtt_failed(w, OC_ETLS, "the TLS handshake failed");
+	else if (w->tls)
+		mqtt_failed(w, OC_ETLS, w->tls_error ? w->tls_why : "the TLS handshake failed");
 	else
 		mqtt_failed(w, OC_EPROTO, "the peer answered no MQTT CONNACK");
 }
 
 static void probe(struct mqtt *w)
 {
+	if (w->probe)
+		return; /* one is telling already */
 	const struct oc_url *u = &w->ep->spec->url;
 	w->probe = oc_tcp_probe_start(u->host, w->port, w->ep->cfg, probed, w);
 	if (!w->probe)
 		probed(w, OC_ERESOLVE);
 }
 
-static void connected_on_loop(void *arg)
+static void connect_refused(struct mqtt *w, const struct mqtt_conn *r)
 {
-	struct conn_result *r = arg;
-	struct mqtt *w = r->w;
-	if (w->closing) {
-		free(r);
+	char why[320];
+	int err = r->err;
+	if (r->reason >= 0x80 || (r->reason > 0 && r->reason < 6)) {
+		static const char *const v3[] = { "", "unacceptable protocol version",
+						  "identifier rejected", "server unavailable",
+						  "bad user name or password", "not authorized" };
+		err = mqtt_reason_err(r->reason);
+		snprintf(why, sizeof(why), "the broker refused the connection: %s (%d)",
+			 r->reason >= 0x80 ? w->tr->reason_str(r->reason) : v3[r->reason],
+			 r->reason);
+	} else if (w->tls_error) {
+		err = OC_ETLS;
+		snprintf(why, sizeof(why), "TLS failed: %s", w->tls_why);
+	} else if (err) {
+		snprintf(why, sizeof(why), "%s", r->why);
+	} else {
+		probe(w);
 		return;
 	}
+	mqtt_failed(w, err, why);
+}
+
+void mqtt_connect_done(struct mqtt *w, const struct mqtt_conn *r)
+{
+	if (w->closing)
+		return;
 	if (!r->ok) {
-		int err = OC_ECONNECT;
-		char why[320];
-		if (r->reason >= 0x80 || (r->reason > 0 && r->reason < 6)) {
-			err = mqtt_reason_err(r->reason);
-			static const char *const v3[] = { "", "unacceptable protocol version",
-							  "identifier rejected", "server unavailable",
-							  "bad user name or password", "not authorized" };
-			snprintf(why, sizeof(why), "the broker refused the connection: %s (%d)",
-				 r->reason >= 0x80 ? MQTTReasonCode_toString(r->reason) : v3[r->reason],
-				 r->reason);
-		} else if (w->tls_error) {
-			err = OC_ETLS;
-			snprintf(why, sizeof(why), "TLS failed: %s", w->tls_why);
-		} else if (r->code == MQTTASYNC_BAD_MQTT_OPTION || r->code == MQTTASYNC_BAD_STRUCTURE) {
-			err = OC_EUSAGE;
-			snprintf(why, sizeof(why), "%s", r->why);
-		} else {
-			free(r);
-			probe(w);
-			return;
-		}
-		w->connecting = false;
-		free(r);
-		mqtt_failed(w, err, why);
+		connect_refused(w, r);
 		return;
 	}
 	w->connecting = false;
 	w->connected = true;
 	w->receive_max = r->receive_max;
 	oc_backoff_reset(&w->backoff);
-	oc_verbose("'%s': connected (MQTT %s%s)", w->ep->name, mqtt_is_v5(w) ? "5" : "3.1.1",
+	oc_verbose("'%s': connected (MQTT %s%s)", w->ep->name, w->v5 ? "5" : "3.1.1",
 		   r->session ? ", session present" : "");
-	free(r);
-	pthread_mutex_lock(&w->lock);
-	w->stalled = false;
-	pthread_mutex_unlock(&w->lock);
 	if (w->ep->role == OC_ROLE_PUB && !w->ready_sent) {
 		w->ready_sent = true;
 		oc_ep_ready(w->ep);
@@ -282,300 +280,88 @@ static void connected_on_loop(void *arg)
 	mqtt_send_pump(w);
 }
 
-static struct conn_result *result_new(struct mqtt *w, bool ok)
+void mqtt_lost(struct mqtt *w, bool stalled)
 {
-	struct conn_result *r = xcalloc(1, sizeof(*r));
-	r->w = w;
-	r->ok = ok;
-	return r;
-}
-
-static void on_connect_ok5(void *ctx, MQTTAsync_successData5 *resp)
-{
-	struct mqtt *w = ctx;
-	struct conn_result *r = result_new(w, true);
-	r->session = resp && resp->alt.connect.sessionPresent;
-	r->receive_max = 65535; /* MQTT 5's default when the CONNACK does not say */
-	if (resp && MQTTProperties_hasProperty(&resp->properties,
-					       MQTTPROPERTY_CODE_RECEIVE_MAXIMUM))
-		r->receive_max = MQTTProperties_getNumericValue(&resp->properties,
-								MQTTPROPERTY_CODE_RECEIVE_MAXIMUM);
-	oc_handoff_post(w->ho, connected_on_loop, r); /* r is the loop's now */
-	if (w->ep->role != OC_ROLE_PUB)
-		mqtt_subscribe(w);
-}
-
-static void on_connect_ok(void *ctx, MQTTAsync_successData *resp)
-{
-	struct mqtt *w = ctx;
-	struct conn_result *r = result_new(w, true);
-	r->session = resp && resp->alt.connect.sessionPresent;
-	oc_handoff_post(w->ho, connected_on_loop, r); /* r is the loop's now */
-	if (w->ep->role != OC_ROLE_PUB)
-		mqtt_subscribe(w);
-}
-
-static void on_connect_fail5(void *ctx, MQTTAsync_failureData5 *resp)
-{
-	struct conn_result *r = result_new(ctx, false);
-	if (resp) {
-		r->code = resp->code;
-		/* a CONNACK's refusal comes as the code ("CONNACK return code"), not the reason */
-		r->reason = resp->reasonCode ? resp->reasonCode : resp->code > 0 ? resp->code : 0;
-		snprintf(r->why, sizeof(r->why), "%s",
-			 resp->message ? resp->message : MQTTAsync_strerror(resp->code));
-	}
-	oc_handoff_post(r->w->ho, connected_on_loop, r);
-}
-
-static void on_connect_fail(void *ctx, MQTTAsync_failureData *resp)
-{
-	struct conn_result *r = result_new(ctx, false);
-	if (resp) {
-		r->code = resp->code;
-		/* 3.1.1: a positive code is the CONNACK's return code */
-		r->reason = resp->code > 0 ? resp->code : 0;
-		snprintf(r->why, sizeof(r->why), "%s",
-			 resp->message ? resp->message : MQTTAsync_strerror(resp->code));
-	}
-	oc_handoff_post(r->w->ho, connected_on_loop, r);
-}
-
-/* paho's TLS layer tells why a handshake failed only here (the connect failure says
- * "TCP/TLS connect failure"): keep the first line. Runs on paho's thread; read on the loop
- * after the failure's hand-over, which orders the two. */
-static int on_tls_error(const char *str, size_t len, void *u)
-{
-	struct mqtt *w = u;
-	if (!w->tls_error) {
-		snprintf(w->tls_why, sizeof(w->tls_why), "%.*s", (int)strcspn(str, "\n"), str);
-		w->tls_error = true;
-	}
-	return 0;
-}
-
-static void lost_on_loop(void *arg)
-{
-	struct mqtt *w = arg;
 	if (w->closing || !w->connected)
 		return;
 	w->connected = w->subscribed = false;
-	pthread_mutex_lock(&w->lock);
-	bool stalled = w->stalled;
-	pthread_mutex_unlock(&w->lock);
-	/* With --reconnect paho reconnects by itself (see connect_now()); on_reconnected()
-	 * tells. Our own flow control (a sink blocked past the keepalive) is no lost
-	 * connection: take the session up again, --reconnect or not. */
-	if (w->ep->cfg->reconnect) {
+	/* Our own flow control (a sink blocked past the keepalive) is no lost connection: take
+	 * the session up again, --reconnect or not. */
+	if (w->ep->cfg->reconnect && w->tr->auto_reconnect) {
 		oc_verbose("'%s': lost the connection to the broker; reconnecting", w->ep->name);
 		return;
 	}
-	if (stalled && !w->retry) {
+	if (w->ep->cfg->reconnect)
+		reconnect_later(w, "lost the connection to the broker");
+	else if (stalled)
 		reconnect_later(w, "the connection dropped while output was blocked");
-		return;
+	else
+		mqtt_failed(w, OC_EINCOMPLETE, "lost the connection to the broker");
+}
+
+/* ---- opening ----------------------------------------------------------------------------- */
+
+static void pick_client_id(struct mqtt *w)
+{
+	static unsigned seq;
+	const char *session = oc_ep_opt(w->ep, "session");
+	w->session = session != NULL;
+	if (session)
+		snprintf(w->client_id, sizeof(w->client_id), "%s", session);
+	else if (w->ep->cfg->client_id)
+		snprintf(w->client_id, sizeof(w->client_id), "%s", w->ep->cfg->client_id);
+	else
+		snprintf(w->client_id, sizeof(w->client_id), "omnicat-%ld-%u", (long)getpid(), ++seq);
+}
+
+/* -u wins over the URL's user, whose password may be in the URL too. */
+static int pick_credentials(struct mqtt *w)
+{
+	const struct oc_cfg *cfg = w->ep->cfg;
+	const struct oc_url *u = &w->ep->spec->url;
+	char err[400];
+	const char *user = cfg->user ? cfg->user : u->password ? NULL : u->user;
+	int r = oc_cfg_password(cfg, user, &w->password, err, sizeof(err));
+	if (r) {
+		oc_ep_seterr(w->ep, r, "%s", err);
+		return r;
 	}
-	mqtt_failed(w, OC_EINCOMPLETE, "lost the connection to the broker");
-}
-
-/* paho reconnected by itself (--reconnect): as after our own connect. It calls this after
- * every connect, the first included, which on_connect_ok*() report already. */
-static void on_reconnected(void *ctx, char *cause)
-{
-	struct mqtt *w = ctx;
-	if (atomic_fetch_add(&w->nconnected, 1) == 0)
-		return;
-	struct conn_result *r = result_new(w, true);
-	r->receive_max = w->receive_max; /* the CONNACK's is not passed here: as before */
-	oc_handoff_post(w->ho, connected_on_loop, r);
-	if (w->ep->role != OC_ROLE_PUB)
-		mqtt_subscribe(w);
-}
-
-static void on_lost(void *ctx, char *cause)
-{
-	struct mqtt *w = ctx;
-	oc_handoff_post(w->ho, lost_on_loop, w);
-}
-
-static void connect_now(struct mqtt *w)
-{
-	struct oc_ep *ep = w->ep;
-	const struct oc_cfg *cfg = ep->cfg;
-	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
-	MQTTAsync_connectOptions co5 = MQTTAsync_connectOptions_initializer5;
-	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
-	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-	MQTTProperties props = MQTTProperties_initializer;
-	if (mqtt_is_v5(w))
-		co = co5;
-	co.keepAliveInterval = w->keepalive;
-	/* --reconnect after a lost connection is paho's own: reconnecting from outside while its
-	 * threads still settle the old connection's publishes made them read freed memory. */
-	co.automaticReconnect = cfg->reconnect;
-	co.minRetryInterval = 1;
-	co.maxRetryInterval = 5;
-	co.connectTimeout = cfg->connect_timeout > 0 ? (int)(cfg->connect_timeout + 0.999) : 30;
-	co.context = w;
-	/* A publisher's session is ours: what a lost connection interrupted is published again
-	 * (send.c). paho resending a kept session's publishes after a reconnect read freed
-	 * memory (paho 1.3.11 under AddressSanitizer, 2 runs in 5), so a publisher starts
-	 * clean; --session still names its client id. */
-	bool keep = w->session && ep->role != OC_ROLE_PUB;
-	if (mqtt_is_v5(w)) {
-		co.cleanstart = !keep;
-		co.onSuccess5 = on_connect_ok5;
-		co.onFailure5 = on_connect_fail5;
-		if (keep) {
-			const char *v = oc_ep_opt(ep, "session-expiry");
-			MQTTProperty p = { .identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL };
-			p.value.integer4 = v ? (unsigned)strtod(v, NULL) : DEFAULT_SESSION_EXPIRY;
-			MQTTProperties_add(&props, &p);
-			co.connectProperties = &props;
-		}
-	} else {
-		co.cleansession = !keep;
-		co.onSuccess = on_connect_ok;
-		co.onFailure = on_connect_fail;
-	}
-	const struct oc_url *u = &ep->spec->url;
 	if (cfg->user) {
 		snprintf(w->user, sizeof(w->user), "%.*s", (int)strcspn(cfg->user, ":"), cfg->user);
-		co.username = w->user;
-		co.password = strchr(cfg->user, ':') ? strchr(cfg->user, ':') + 1 : w->password;
+		w->pass = strchr(cfg->user, ':') ? strchr(cfg->user, ':') + 1 : w->password;
 	} else if (u->user) {
-		co.username = u->user;
-		co.password = u->password ? u->password : w->password;
+		snprintf(w->user, sizeof(w->user), "%s", u->user);
+		w->pass = u->password ? u->password : w->password;
 	}
-	const char *wt = oc_ep_opt(ep, "will-topic");
-	if (wt) {
-		const char *wp = oc_ep_opt(ep, "will-payload"), *wq = oc_ep_opt(ep, "will-qos");
-		will.topicName = wt;
-		will.message = NULL;
-		will.payload.data = wp ? wp : "";
-		will.payload.len = wp ? (int)strlen(wp) : 0;
-		will.qos = wq ? wq[0] - '0' : 0;
-		will.retained = oc_ep_opt_flag(ep, "will-retain");
-		co.will = &will;
-	}
-	if (is_tls(ep)) {
-		ssl.trustStore = cfg->cacert;
-		ssl.keyStore = cfg->cert;
-		ssl.privateKey = cfg->key ? cfg->key : NULL;
-		ssl.enableServerCertAuth = !cfg->insecure;
-		ssl.verify = !cfg->insecure; /* the host name too, like curl */
-		ssl.CApath = cfg->cacert ? NULL : "/etc/ssl/certs";
-		ssl.ssl_error_cb = on_tls_error;
-		ssl.ssl_error_context = w;
-		co.ssl = &ssl;
-	}
-	w->tls_error = false;
-	w->connecting = true;
-	oc_verbose("'%s': connecting to %s as '%s'", ep->name, w->uri, w->client_id);
-	int rc = MQTTAsync_connect(w->cli, &co);
-	MQTTProperties_free(&props);
-	if (rc != MQTTASYNC_SUCCESS) {
-		w->connecting = false;
-		mqtt_failed(w, OC_ECONNECT, MQTTAsync_strerror(rc));
-	}
-}
-
-/* A subscriber's --session keeps paho's record of unfinished messages in files, so an
- * arrival that was acknowledged but not yet written survives a crash: $XDG_STATE_HOME/omnicat/mqtt, else
- * ~/.local/state/omnicat/mqtt, else the current directory. */
-static char *store_dir(void)
-{
-	const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char path[4096];
-	if (base && *base)
-		snprintf(path, sizeof(path), "%s/omnicat", base);
-	else if (home && *home)
-		snprintf(path, sizeof(path), "%s/.local/state/omnicat", home);
-	else
-		return xstrdup(".");
-	/* each level, so a missing ~/.local/state is made too */
-	for (char *s = path + 1; *s; s++)
-		if (*s == '/') {
-			*s = 0;
-			mkdir(path, 0700);
-			*s = '/';
-		}
-	mkdir(path, 0700);
-	strcat(path, "/mqtt");
-	mkdir(path, 0700);
-	return xstrdup(path);
-}
-
-static void make_uri(struct mqtt *w)
-{
-	const struct oc_url *u = &w->ep->spec->url;
-	bool tls = is_tls(w->ep), ws = is_ws(w->ep);
-	int port = u->port >= 0 ? u->port : ws ? (tls ? 443 : 80) : (tls ? 8883 : 1883);
-	char hp[300];
-	w->port = port;
-	oc_url_hostport(u->host, port, hp, sizeof(hp));
-	const char *path = oc_ep_opt(w->ep, "ws-path");
-	if (!path)
-		path = "/mqtt";
-	if (ws)
-		snprintf(w->uri, sizeof(w->uri), "%s://%s%s%s", tls ? "wss" : "ws", hp,
-			 *path == '/' ? "" : "/", path);
-	else
-		snprintf(w->uri, sizeof(w->uri), "%s://%s", tls ? "ssl" : "tcp", hp);
+	return 0;
 }
 
 static int mqtt_open(struct oc_ep *ep)
 {
 	struct mqtt *w = ep->priv;
-	static unsigned seq;
-	char err[400];
+	const struct oc_url *u = &ep->spec->url;
 	w->ep = ep;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
 	const char *v = oc_ep_opt(ep, "mqtt-version");
-	w->version = v && !strcmp(v, "3.1.1") ? MQTTVERSION_3_1_1 : MQTTVERSION_5;
+	w->v5 = !(v && !strcmp(v, "3.1.1"));
 	parse_qos(ep, ep->cfg->qos, "--qos", &w->qos);
 	v = oc_ep_opt(ep, "keepalive");
 	w->keepalive = v ? (int)strtod(v, NULL) : DEFAULT_KEEPALIVE;
-	const char *session = oc_ep_opt(ep, "session");
-	w->session = session != NULL;
-	if (session)
-		snprintf(w->client_id, sizeof(w->client_id), "%s", session);
-	else if (ep->cfg->client_id)
-		snprintf(w->client_id, sizeof(w->client_id), "%s", ep->cfg->client_id);
-	else
-		snprintf(w->client_id, sizeof(w->client_id), "omnicat-%ld-%u", (long)getpid(), ++seq);
+	w->tls = is_tls(ep);
+	w->ws = is_ws(ep);
+	w->port = u->port >= 0 ? u->port : w->ws ? (w->tls ? 443 : 80) : (w->tls ? 8883 : 1883);
+	snprintf(w->host, sizeof(w->host), "%s", u->host);
+	pick_client_id(w);
 	w->paused = true;
-	/* -u wins over the URL's user, whose password may be in the URL too */
-	const struct oc_url *u = &ep->spec->url;
-	const char *user = ep->cfg->user ? ep->cfg->user : u->password ? NULL : u->user;
-	int r = oc_cfg_password(ep->cfg, user, &w->password, err, sizeof(err));
-	if (r) {
-		oc_ep_seterr(ep, r, "%s", err);
+	int r = pick_credentials(w);
+	if (r)
 		return r;
-	}
+	size_t i = 0;
+	const char *t = oc_cfg_next(ep->cfg, "topic", &i);
+	w->topic = t ? t : mqtt_url_topic(ep);
 	mqtt_rr_init(w);
-	make_uri(w);
-	MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
-	cro.MQTTVersion = w->version;
-	cro.maxBufferedMessages = MAX_BUFFERED;
-	/* The file store keeps a subscriber's acknowledged, unwritten arrival over a crash; a
-	 * publisher's session is ours (connect_now()). */
-	char *dir = w->session && ep->role == OC_ROLE_SUB ? store_dir() : NULL;
-	r = MQTTAsync_createWithOptions(&w->cli, w->uri, w->client_id,
-					dir ? MQTTCLIENT_PERSISTENCE_DEFAULT : MQTTCLIENT_PERSISTENCE_NONE,
-					dir, &cro);
-	free(dir);
-	if (r != MQTTASYNC_SUCCESS) {
-		w->cli = NULL;
-		oc_ep_seterr(ep, OC_EUSAGE, "'%s': %s", ep->name, MQTTAsync_strerror(r));
-		return OC_EUSAGE;
-	}
-	clients++;
-	w->ho = oc_handoff_new();
-	MQTTAsync_setCallbacks(w->cli, w, on_lost, mqtt_on_arrived, NULL);
-	MQTTAsync_setConnected(w->cli, w, on_reconnected);
-	connect_now(w);
-	return 0;
+	w->tr = w->ws ? &mqtt_tr_paho : &mqtt_tr_mosq;
+	w->connecting = true;
+	return w->tr->open(w);
 }
 
 /* ---- the rest of the vtable -------------------------------------------------------------- */
@@ -591,7 +377,10 @@ static void mqtt_write(struct oc_ep *ep, struct oc_msg *m)
 
 static void mqtt_pause(struct oc_ep *ep)
 {
-	((struct mqtt *)ep->priv)->paused = true;
+	struct mqtt *w = ep->priv;
+	w->paused = true;
+	if (w->tr)
+		w->tr->rx_flow(w);
 }
 
 static void mqtt_resume(struct oc_ep *ep)
@@ -599,6 +388,8 @@ static void mqtt_resume(struct oc_ep *ep)
 	struct mqtt *w = ep->priv;
 	w->paused = false;
 	mqtt_recv_resume(w);
+	if (w->tr)
+		w->tr->rx_flow(w);
 }
 
 static void mqtt_shutdown(struct oc_ep *ep)
@@ -608,17 +399,8 @@ static void mqtt_shutdown(struct oc_ep *ep)
 	mqtt_send_pump(w); /* reports flushed once nothing is left */
 }
 
-/* Everything is quiet: paho goes, then the hand-over (running what is still posted, which
- * only frees now), then the rest. */
-static void finish(struct mqtt *w)
+void mqtt_finish(struct mqtt *w)
 {
-	if (w->cli) {
-		MQTTAsync_destroy(&w->cli);
-		clients--;
-	}
-	if (w->ho)
-		oc_handoff_close(w->ho);
-	w->ho = NULL;
 	mqtt_send_release(w);
 	mqtt_recv_release(w);
 	mqtt_rr_release(w);
@@ -627,31 +409,13 @@ static void finish(struct mqtt *w)
 	if (w->quiet)
 		oc_uv_close_free(w->quiet);
 	w->retry = w->quiet = NULL;
+	mqtt_props_release(&w->pubprops);
+	mqtt_props_release(&w->fixprops);
 	free(w->password);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
 	oc_ep_closed(w->ep);
 }
 
-static void disconnected_on_loop(void *arg)
-{
-	finish(arg);
-}
-
-static void on_disconnect_done(void *ctx, MQTTAsync_successData *resp)
-{
-	struct mqtt *w = ctx;
-	oc_handoff_post(w->ho, disconnected_on_loop, w);
-}
-
-static void on_disconnect_failed(void *ctx, MQTTAsync_failureData *resp)
-{
-	struct mqtt *w = ctx;
-	oc_handoff_post(w->ho, disconnected_on_loop, w);
-}
-
-/* A DISCONNECT (so the broker drops the will), then paho is destroyed. Blocked arrivals
- * are released first: they return 0 and paho keeps their messages. */
+/* A DISCONNECT (so the broker drops the will), then the transport goes; mqtt_finish(). */
 static void mqtt_close(struct oc_ep *ep)
 {
 	struct mqtt *w = ep->priv;
@@ -659,29 +423,19 @@ static void mqtt_close(struct oc_ep *ep)
 	if (w->probe)
 		oc_tcp_probe_cancel(w->probe);
 	w->probe = NULL;
-	if (!w->cli) {
-		finish(w);
-		return;
-	}
-	mqtt_recv_stop(w);
 	mqtt_send_drop(w);
-	MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-	d.timeout = 1000;
-	d.context = w;
-	d.onSuccess = on_disconnect_done;
-	d.onFailure = on_disconnect_failed;
-	if (!w->connected || MQTTAsync_disconnect(w->cli, &d) != MQTTASYNC_SUCCESS)
-		finish(w);
+	if (w->tr)
+		w->tr->close(w);
+	else
+		mqtt_finish(w);
 }
 
 static void mqtt_version(char *buf, size_t len)
 {
-	MQTTAsync_nameValue *nv = MQTTAsync_getVersionInfo();
-	const char *ver = "?";
-	for (; nv && nv->name; nv++)
-		if (!strcmp(nv->name, "Version"))
-			ver = nv->value;
-	snprintf(buf, len, "paho.mqtt.c %s", ver);
+	char a[64], b[64];
+	mqtt_tr_mosq.version(a, sizeof(a));
+	mqtt_tr_paho.version(b, sizeof(b));
+	snprintf(buf, len, "%s (mqtt, mqtts), %s (mqtt+ws, mqtt+wss)", a, b);
 }
 
 const struct oc_adapter oc_adapter_mqtt = {

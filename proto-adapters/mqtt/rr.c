@@ -31,8 +31,8 @@ struct rr_wait {
 	struct oc_msg *answer;      /* requester: the response, once here */
 	const struct oc_msg *req;   /* requester: the request, until published */
 	char *reply_to;             /* responder: the response topic */
-	MQTTProperty corr_prop;     /* responder: the correlation data to send back */
-	bool has_corr;
+	char *corr_data;            /* responder: the correlation data to send back, or NULL */
+	size_t corr_len;
 	struct oc_collect *exec;    /* responder: the --exec child */
 };
 
@@ -60,27 +60,21 @@ static void wait_free(struct rr_wait *r)
 		oc_msg_unref(r->answer);
 	free(r->id);
 	free(r->reply_to);
-	if (r->has_corr)
-		free(r->corr_prop.value.data.data);
+	free(r->corr_data);
 	free(r);
 }
 
 /* ---- requester --------------------------------------------------------------------------- */
 
-void mqtt_rr_request_props(struct mqtt *w, const struct oc_msg *m, MQTTProperties *props)
+void mqtt_rr_request_props(struct mqtt *w, const struct oc_msg *m, struct mqtt_props *props)
 {
 	for (struct rr_wait *r = w->waits; r; r = r->next) {
 		if (r->req != m)
 			continue;
 		r->req = NULL; /* published: the pointer may be reused */
-		MQTTProperty p = { .identifier = MQTTPROPERTY_CODE_RESPONSE_TOPIC };
-		p.value.data.data = w->reply_topic;
-		p.value.data.len = (int)strlen(w->reply_topic);
-		MQTTProperties_add(props, &p);
-		p.identifier = MQTTPROPERTY_CODE_CORRELATION_DATA;
-		p.value.data.data = r->corr;
-		p.value.data.len = (int)strlen(r->corr);
-		MQTTProperties_add(props, &p);
+		mqtt_props_add(props, MQTT_P_RESPONSE_TOPIC, w->reply_topic, strlen(w->reply_topic),
+			       NULL, 0, 0);
+		mqtt_props_add(props, MQTT_P_CORRELATION, r->corr, strlen(r->corr), NULL, 0, 0);
 		return;
 	}
 }
@@ -138,15 +132,16 @@ static void response_arrived(struct mqtt *w, struct oc_msg *m)
 static void answer(struct rr_wait *r, const void *data, size_t len)
 {
 	struct mqtt *w = r->w;
-	MQTTProperties props = MQTTProperties_initializer;
-	if (r->has_corr)
-		MQTTProperties_add(&props, &r->corr_prop);
-	int rc = w->connected ? mqtt_send_raw(w, r->reply_to, data, len, w->qos, &props)
-			      : MQTTASYNC_DISCONNECTED;
-	MQTTProperties_free(&props);
-	if (rc != MQTTASYNC_SUCCESS)
-		oc_notice("'%s': cannot answer on '%s': %s", w->ep->name, r->reply_to,
-			  MQTTAsync_strerror(rc));
+	struct mqtt_props props = { 0 };
+	char why[200] = "not connected";
+	if (r->corr_data)
+		mqtt_props_add(&props, MQTT_P_CORRELATION, r->corr_data, r->corr_len, NULL, 0, 0);
+	struct mqtt_pub p = { .topic = r->reply_to, .data = data, .len = len, .qos = w->qos,
+			      .props = &props };
+	int rc = w->connected ? w->tr->publish_raw(w, &p, why, sizeof(why)) : OC_ECONNECT;
+	mqtt_props_release(&props);
+	if (rc)
+		oc_notice("'%s': cannot answer on '%s': %s", w->ep->name, r->reply_to, why);
 }
 
 static void unlink_req(struct rr_wait *r)
@@ -172,11 +167,11 @@ static void exec_done(void *ud, int result, char *out, size_t len, const char *e
 	wait_free(r);
 }
 
-static void request_arrived(struct mqtt *w, struct oc_msg *m, MQTTProperties *props)
+static void request_arrived(struct mqtt *w, struct oc_msg *m, const struct mqtt_props *props)
 {
 	const struct oc_cfg *cfg = w->ep->cfg;
-	MQTTProperty *rt = MQTTProperties_getProperty(props, MQTTPROPERTY_CODE_RESPONSE_TOPIC);
-	MQTTProperty *cd = MQTTProperties_getProperty(props, MQTTPROPERTY_CODE_CORRELATION_DATA);
+	const struct mqtt_prop *rt = mqtt_props_get(props, MQTT_P_RESPONSE_TOPIC);
+	const struct mqtt_prop *cd = mqtt_props_get(props, MQTT_P_CORRELATION);
 	char id[32];
 	snprintf(id, sizeof(id), "%lu", ++w->next_req);
 	oc_msg_set_str(m, OC_F_ID, id);
@@ -187,11 +182,10 @@ static void request_arrived(struct mqtt *w, struct oc_msg *m, MQTTProperties *pr
 	}
 	struct rr_wait *r = xcalloc(1, sizeof(*r));
 	r->w = w;
-	r->reply_to = xmemdup(rt->value.data.data, (size_t)rt->value.data.len);
+	r->reply_to = xmemdup(rt->s, rt->slen);
 	if (cd) {
-		r->has_corr = true;
-		r->corr_prop = *cd;
-		r->corr_prop.value.data.data = xmemdup(cd->value.data.data, (size_t)cd->value.data.len);
+		r->corr_data = xmemdup(cd->s, cd->slen);
+		r->corr_len = cd->slen;
 	}
 	if (cfg->exec || cfg->exec_shell) {
 		char err[400] = "";
@@ -224,7 +218,7 @@ void mqtt_rr_write(struct mqtt *w, struct oc_msg *m)
 	oc_ep_dropped(w->ep, m); /* a responder answers by itself */
 }
 
-void mqtt_rr_arrived(struct mqtt *w, struct oc_msg *m, MQTTProperties *props)
+void mqtt_rr_arrived(struct mqtt *w, struct oc_msg *m, const struct mqtt_props *props)
 {
 	if (w->ep->role == OC_ROLE_CLIENT)
 		response_arrived(w, m);
