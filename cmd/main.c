@@ -109,6 +109,21 @@ static int command_help(const struct command *c)
 	return 0;
 }
 
+/* The protocol libraries, as each adapter names its own (two adapters may share one). */
+static void print_adapter_libraries(void)
+{
+	char seen[1024] = "", v[256];
+	for (const struct oc_adapter *const *ad = oc_adapters; *ad; ad++) {
+		if (!(*ad)->version)
+			continue;
+		(*ad)->version(v, sizeof(v));
+		if (!*v || strstr(seen, v))
+			continue;
+		printf("  %s: %s\n", (*ad)->name, v);
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s\n", v);
+	}
+}
+
 static int version(void)
 {
 	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
@@ -120,6 +135,7 @@ static int version(void)
 	printf("Libraries: libuv %s, jansson %s, libcurl %s (URL parsing), %s, libcsv %d.%d.%d\n",
 	       uv_version_string(), jansson_version_str(), cv->version,
 	       OpenSSL_version(OPENSSL_VERSION), CSV_MAJOR, CSV_MINOR, CSV_RELEASE);
+	print_adapter_libraries();
 	return 0;
 }
 

@@ -840,7 +840,7 @@ static void ocoap_close(struct oc_ep *ep)
 
 static void ocoap_version(char *buf, size_t len)
 {
-	snprintf(buf, len, "libcoap %s", coap_package_version());
+	snprintf(buf, len, "%s", coap_package_version());
 }
 
 const struct oc_adapter oc_adapter_coap = {

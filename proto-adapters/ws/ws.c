@@ -909,6 +909,13 @@ static void ws_close(struct oc_ep *ep)
 	release(w);
 }
 
+static void ws_version(char *buf, size_t len)
+{
+	/* Debian's build says "4.1.6-": the part after '-' (a git hash) is empty */
+	const char *v = lws_get_library_version();
+	snprintf(buf, len, "libwebsockets %.*s", (int)strcspn(v, "-"), v);
+}
+
 const struct oc_adapter oc_adapter_ws = {
 	.name = "ws",
 	.flags = OC_AF_CLIENT | OC_AF_SERVER | OC_AF_PUB | OC_AF_SUB | OC_AF_CONNS |
@@ -922,4 +929,5 @@ const struct oc_adapter oc_adapter_ws = {
 	.resume = ws_resume,
 	.shutdown = ws_shutdown,
 	.close = ws_close,
+	.version = ws_version,
 };

@@ -46,6 +46,10 @@ t_version() {
 		grep -A3 '^Schemes' out | grep -qw -- "$s" || fail "--version does not list $s"
 	done
 	assert_grep out 'libuv [0-9]'
+	# each protocol library, as its adapter names it
+	for lib in 'libwebsockets [0-9]' 'libmosquitto [0-9]' 'paho\.mqtt\.c [0-9]' 'libcoap [0-9]'; do
+		assert_grep out "$lib"
+	done
 	expect_code 0 oc --list-options
 	for o in --count -c --timeout -m --idle --connect-timeout --verbose -v --silent -s \
 		--show-error -S --output -o --trace --reconnect --exec --exec-shell --framing --jsonl \
