@@ -286,14 +286,22 @@ static enum oc_role kind_role(enum link_kind k)
 
 /* The endpoint options of link l: the command line's; in send mode also the :set headers,
  * which a stream adapter sends with its handshake. A broker lets one connection at a time use
- * a client id, so the session's later connections (a publisher, each :sub) get --client-id
- * with "-N" added. */
+ * a client id, so the session's later connections (a publisher, each :sub) get --client-id,
+ * or --session (which names the client too), with "-N" added. */
 static void link_cfg(struct repl *r, struct link *l, struct oc_cfg *cfg)
 {
 	oc_cfg_copy(cfg, &r->c->args.ep[0]);
-	if (cfg->client_id && r->opened++) {
-		l->client_id = xasprintf("%s-%u", cfg->client_id, r->opened);
-		cfg->client_id = l->client_id; /* the link outlives its endpoint */
+	const char *session = oc_cfg_kv(cfg, "session");
+	if ((cfg->client_id || session) && r->opened++) {
+		if (cfg->client_id) {
+			l->client_id = xasprintf("%s-%u", cfg->client_id, r->opened);
+			cfg->client_id = l->client_id; /* the link outlives its endpoint */
+		}
+		if (session) { /* the last value of a key wins */
+			char *s = xasprintf("%s-%u", session, r->opened);
+			oc_cfg_add_kv(cfg, "session", s, false);
+			free(s);
+		}
 	}
 	for (size_t i = 0; r->mode == MODE_SEND && i < r->nhdrs; i++) {
 		char *h = xasprintf("%s: %s", r->hdrs[i].key, r->hdrs[i].value);

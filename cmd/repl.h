@@ -77,7 +77,7 @@ struct repl {
 	unsigned long sent, received, next_id; /* counts; request ids */
 	bool quitting;              /* shutting down */
 	bool abandon;               /* stdout or stdin failed: end without waiting for answers */
-	unsigned opened;            /* links opened with --client-id so far */
+	unsigned opened;            /* links opened with --client-id or --session so far */
 	bool awaiting;              /* a script's input waits for the answers owed */
 	uv_timer_t *retire_timer;   /* bounds the wait of retired links, or NULL */
 	/* completion */

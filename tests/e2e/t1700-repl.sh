@@ -555,6 +555,11 @@ t_pipe_ws_mqtt_coap() {
 	printf ':topic p/third\nthird\n' | expect_code 0 oc repl "$MQ"
 	wait_gone msub
 	assert_content msub.out $'p/one first\np/other second\np/third third\n'
+	# --session names the first connection; the others get -N (no takeover between them)
+	printf ':sub s/+\n:topic s/one\nsession line\n' | expect_code 0 oc repl "$MQ/t/#" --session keep
+	assert_grep mq.err ' as keep \('
+	assert_grep mq.err ' as keep-[23] \('
+	assert_no_grep mq.err 'already connected'
 	start_coap_server coap -d 10
 	printf 'PUT /dyn stored\nGET /dyn\n' | expect_code 0 oc repl "$COAP_URL/"
 	assert_grep out '^[0-9:.]+ 2\.01 \(empty\)$'
