@@ -150,14 +150,14 @@ static void input_after_answers(struct repl *r)
 }
 
 /* Close a link's endpoint once what it owes is in (see the top of the file): a request
- * endpoint ends (EOF) once shut down and all answered; a publisher once flushed; a
- * connection once both its directions ended. */
+ * endpoint ends (EOF) once shut down and all answered; a publisher, or a listener's peers
+ * (which never end as one), once flushed; a connection once both its directions ended. */
 static void link_finish_check(struct link *l)
 {
 	if (l->ep->flags & OC_EPF_CLOSING)
 		return;
 	bool done = l->down || !link_writes(l) || (l->eof && (l->flushed || l->request)) ||
-		    (l->flushed && l->kind == LINK_PUB);
+		    (l->flushed && (l->kind == LINK_PUB || l->listener));
 	if (done)
 		oc_ep_close(l->ep);
 }
@@ -343,6 +343,9 @@ struct link *repl_link_open(struct repl *r, enum link_kind kind, const char *top
 		link_free(l);
 		return NULL;
 	}
+	struct oc_ep *one = cmd_aggregate(ep, false); /* a listener: its peers as one */
+	l->listener = one != ep;
+	ep = one;
 	l->r = r;
 	l->ep = ep;
 	l->kind = kind;

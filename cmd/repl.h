@@ -33,6 +33,7 @@ struct link {
 	struct oc_ep *ep;         /* its endpoint */
 	enum link_kind kind;      /* what it is for */
 	bool request;             /* its messages are requests, each answered once */
+	bool listener;            /* a listener's peers, as one (core/hub): lines go to all */
 	char *topic;              /* LINK_SUB: its filter; LINK_RR: its request topic */
 	char *client_id;          /* --client-id made unique for this connection, or NULL */
 	bool ready;               /* connected */

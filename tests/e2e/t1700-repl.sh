@@ -593,6 +593,36 @@ t_pipe_more() {
 }
 run_test "no terminal: tls (socat OpenSSL echo, unknown CA 7), coap+tcp, coaps with a key, exec:" t_pipe_more
 
+# a listener: each peer's lines shown with its address, a typed line goes to every peer, and
+# the end of stdin ends the run
+t_pipe_listener() {
+	require_peer socat
+	local p
+	p=$(free_port)
+	mkfifo lst.in
+	bg lst oc repl "tcp-listen://127.0.0.1:$p"
+	exec 7>lst.in
+	wait_port "$p"
+	mkfifo a.in b.in
+	# the peers must not hold the REPL's stdin (fd 7) open
+	bg a socat - TCP:127.0.0.1:"$p" 7>&-
+	exec 8>a.in
+	bg b socat - TCP:127.0.0.1:"$p" 7>&- 8>&-
+	exec 9>b.in
+	printf 'from a\n' >&8
+	wait_line lst.out '^from a$'
+	assert_grep lst.out '^[0-9:.]+ from 127\.0\.0\.1:[0-9]+$'
+	printf 'from b\n' >&9
+	wait_line lst.out '^from b$'
+	printf 'to both\n' >&7
+	wait_line a.out '^to both$'
+	wait_line b.out '^to both$'
+	exec 7>&-
+	expect_exit lst 0
+	exec 8>&- 9>&-
+}
+run_test "no terminal: a listener (tcp-listen): peers' lines shown with their address, a line goes to all, EOF ends" t_pipe_listener
+
 t_errors() {
 	expect_code 3 oc repl nosuch://x
 	assert_one_line_error err
