@@ -208,6 +208,12 @@ static void link_ready(struct oc_ep *ep)
 		    l->kind == LINK_PUB ? " (publishing)" : l->kind == LINK_RR ? " (requests)" : "");
 }
 
+/* A request server answers by itself unless --reply-stdin gives the answers to us. */
+static bool answers_by_hand(const struct repl *r)
+{
+	return oc_cfg_kv(&r->c->args.ep[0], "reply-stdin") != NULL;
+}
+
 static void link_msg(struct oc_ep *ep, struct oc_msg *m)
 {
 	struct link *l = ep->owner;
@@ -220,6 +226,8 @@ static void link_msg(struct oc_ep *ep, struct oc_msg *m)
 		oc_linkfmt_targets(m->data, m->len, remember_path, &r->seen_paths);
 	} else {
 		show_msg(r, m);
+		if (r->mode == MODE_ANSWER && answers_by_hand(r) && m->f[OC_F_ID])
+			oc_msgq_push(&r->unanswered, oc_msg_ref(m));
 	}
 	oc_msg_unref(m);
 	if (answer) /* after it was shown: the next line may change how answers look */
@@ -641,10 +649,43 @@ static void send_topic(struct repl *r, const char *line)
 		oc_msg_unref(m);
 }
 
+/* A request server's answer: "[STATUS] [BODY]" (STATUS three digits, 200 without) to the
+ * oldest request waiting. */
+static void send_answer(struct repl *r, const char *line)
+{
+	if (!answers_by_hand(r)) {
+		repl_say(r, true, "'%s' answers requests by itself; with --reply-stdin lines answer them",
+			 r->ad->name);
+		return;
+	}
+	struct link *l = repl_find_link(r, LINK_MAIN, NULL);
+	if (!r->unanswered.len || !l) {
+		repl_say(r, true, "no request is waiting for an answer");
+		return;
+	}
+	int status = 200;
+	if (strspn(line, "0123456789") == 3 && (line[3] == ' ' || !line[3])) {
+		status = atoi(line);
+		line += line[3] ? 4 : 3;
+	}
+	struct oc_msg *m = body_msg(r, line, strlen(line));
+	if (!m)
+		return;
+	struct oc_msg *req = oc_msgq_pop(&r->unanswered);
+	oc_msg_set_str(m, OC_F_ID, req->f[OC_F_ID]);
+	oc_msg_unref(req);
+	oc_msg_set_status(m, status);
+	write_link(r, l, m);
+}
+
 static void send_line(struct repl *r, const char *line)
 {
 	if (r->mode == MODE_REQUEST) {
 		send_request(r, line);
+		return;
+	}
+	if (r->mode == MODE_ANSWER) {
+		send_answer(r, line);
 		return;
 	}
 	if (!*line) /* an empty line is no message, but a request without a body is one */
@@ -725,7 +766,9 @@ static enum mode mode_of(const struct oc_adapter *ad)
 {
 	if (ad->flags & OC_AF_TOPICS)
 		return MODE_TOPICS;
-	return (ad->flags & OC_AF_REQUEST) ? MODE_REQUEST : MODE_SEND;
+	if (ad->flags & OC_AF_REQUEST) /* a server's requests come in; a client's go out */
+		return (ad->flags & OC_AF_CLIENT) ? MODE_REQUEST : MODE_ANSWER;
+	return MODE_SEND;
 }
 
 /* The adapter a session with url talks to, or NULL with *e and err saying why. */
@@ -767,6 +810,7 @@ void repl_set_url(struct repl *r, const char *url, const struct oc_adapter *ad)
 	r->ad = ad;
 	r->mode = mode_of(ad);
 	r->show.dotted = ad->status_dotted;
+	oc_msgq_release(&r->unanswered); /* another endpoint's requests */
 	char *topic = url_path(url);
 	if (r->mode == MODE_TOPICS && topic && !repl_has_wildcard(topic))
 		repl_replace_str(&r->topic, topic);
@@ -798,6 +842,7 @@ static void repl_free(struct repl *r)
 	free(r->topic);
 	free(r->method);
 	free(r->path);
+	oc_msgq_release(&r->unanswered);
 	if (r->log)
 		fclose(r->log);
 	forget_all(&r->seen_hdrs);

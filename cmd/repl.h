@@ -15,7 +15,13 @@
 
 #define SEEN_MAX 256       /* completion words remembered per kind */
 
-enum mode { MODE_SEND, MODE_REQUEST, MODE_TOPICS };
+enum mode {
+	MODE_SEND,    /* each line a message */
+	MODE_REQUEST, /* each line a request, its answer shown */
+	MODE_TOPICS,  /* lines published on :topic, filters subscribed */
+	MODE_ANSWER,  /* a request server: requests shown, a line answers the oldest waiting
+		       * (with --reply-stdin; else the server answers by itself) */
+};
 
 enum link_kind {
 	LINK_MAIN, /* send and request modes: the `client` endpoint */
@@ -80,6 +86,7 @@ struct repl {
 	bool abandon;               /* stdout or stdin failed: end without waiting for answers */
 	unsigned opened;            /* links opened with --client-id or --session so far */
 	bool awaiting;              /* a script's input waits for the answers owed */
+	struct oc_msgq unanswered;  /* MODE_ANSWER: requests waiting for a line, oldest first */
 	uv_timer_t *retire_timer;   /* bounds the wait of retired links, or NULL */
 	/* completion */
 	struct words seen_hdrs, seen_topics, seen_paths;

@@ -81,7 +81,10 @@ static void m_quit(struct repl *r, char *arg)
 
 static const char *mode_name(enum mode m)
 {
-	return m == MODE_TOPICS ? "topics" : m == MODE_REQUEST ? "request/response" : "messages";
+	return m == MODE_TOPICS	   ? "topics"
+	       : m == MODE_REQUEST ? "request/response"
+	       : m == MODE_ANSWER  ? "answering requests"
+				   : "messages";
 }
 
 static const char *link_state(const struct link *l)

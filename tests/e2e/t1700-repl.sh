@@ -623,6 +623,41 @@ t_pipe_listener() {
 }
 run_test "no terminal: a listener (tcp-listen): peers' lines shown with their address, a line goes to all, EOF ends" t_pipe_listener
 
+# a request server: requests shown as they come; with --reply-stdin a line answers the oldest
+# waiting ("STATUS BODY"), without it the server answers by itself and a line says so
+t_pipe_answers() {
+	require_peer curl
+	local p
+	p=$(free_port)
+	mkfifo ans.in
+	bg ans oc repl "http-listen://127.0.0.1:$p/" --reply-stdin
+	exec 7>ans.in
+	wait_port "$p"
+	bg hook curl -s -i --max-time 20 -d 'hook body' "http://127.0.0.1:$p/hook"
+	wait_line ans.out '^hook body$'
+	assert_grep ans.out '^[0-9:.]+ /hook from 127\.0\.0\.1:[0-9]+$'
+	printf '201 created it\nnothing waits for this\n' >&7
+	expect_exit hook 0
+	assert_grep hook.out '^HTTP/1\.1 201'
+	assert_grep hook.out '^created it$'
+	wait_line ans.err 'no request is waiting for an answer'
+	exec 7>&-
+	expect_exit ans 0
+	# without --reply-stdin the server answers (200, empty) and lines are not sent
+	p=$(free_port)
+	mkfifo self.in
+	bg self oc repl "http-listen://127.0.0.1:$p/"
+	exec 7>self.in
+	wait_port "$p"
+	expect_code 0 curl -s -o /dev/null -w '%{http_code}' -d x "http://127.0.0.1:$p/"
+	assert_content out '200'
+	printf 'a line\n' >&7
+	wait_line self.err 'answers requests by itself; with --reply-stdin'
+	exec 7>&-
+	expect_exit self 0
+}
+run_test "no terminal: a request server (http-listen): requests shown, --reply-stdin lines answer them (STATUS BODY)" t_pipe_answers
+
 t_errors() {
 	expect_code 3 oc repl nosuch://x
 	assert_one_line_error err
