@@ -694,7 +694,7 @@ static void send_line(struct repl *r, const char *line)
 		send_topic(r, line);
 		return;
 	}
-	if (!(r->ad->flags & OC_AF_PUB)) {
+	if (!(r->ad->flags & (OC_AF_PUB | OC_AF_SERVER))) { /* a server takes what it serves */
 		repl_say(r, true, "'%s' only receives", r->ad->name);
 		return;
 	}

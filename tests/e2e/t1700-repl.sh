@@ -620,8 +620,22 @@ t_pipe_listener() {
 	exec 7>&-
 	expect_exit lst 0
 	exec 8>&- 9>&-
+	# a CoAP server session: a line is the resource's value, a PUT to it is shown
+	p=$(free_port)
+	mkfifo cs.in
+	bg cs oc repl "coap-listen://127.0.0.1:$p/temp"
+	exec 7>cs.in
+	wait_udp_port "$p"
+	printf '21.5\n' >&7
+	wait_for _coap_value_is "coap://127.0.0.1:$p/temp" 21.5
+	timeout 20 coap-client-notls -B 5 -m put -e 'set 19' "coap://127.0.0.1:$p/temp" >/dev/null ||
+		fail "coap-client PUT"
+	wait_line cs.out '^set 19$'
+	exec 7>&-
+	expect_exit cs 0
 }
-run_test "no terminal: a listener (tcp-listen): peers' lines shown with their address, a line goes to all, EOF ends" t_pipe_listener
+_coap_value_is() { [ "$(coap_get "$1")" = "$2" ]; }
+run_test "no terminal: listeners: tcp-listen (peers' lines with their address, a line to all, EOF ends), coap-listen (a line is the value, a PUT shows)" t_pipe_listener
 
 # a request server: requests shown as they come; with --reply-stdin a line answers the oldest
 # waiting ("STATUS BODY"), without it the server answers by itself and a line says so
