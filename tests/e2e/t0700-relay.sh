@@ -58,8 +58,10 @@ t_forwarder_binary() {
 	p1=$(free_port)
 	p2=$(free_port)
 	head -c 5000000 /dev/urandom >blob
-	# the target echoes raw bytes back (-t: time to drain the echo after our half-close)
-	bg target socat -t 30 TCP-LISTEN:$p2,bind=127.0.0.1,reuseaddr,fork PIPE
+	# the target echoes raw bytes back through cat, as the other forwarder tests do (-t: time
+	# to drain the echo after our half-close; -d -d: why a connection ended, in target.err;
+	# socat's PIPE echo once closed a connection under load with data still coming)
+	bg target socat -d -d -t 30 TCP-LISTEN:$p2,bind=127.0.0.1,reuseaddr,fork EXEC:cat
 	wait_port $p2
 	bg relay oc relay tcp-listen://127.0.0.1:$p1 tcp://127.0.0.1:$p2
 	wait_port $p1
