@@ -36,6 +36,7 @@
 
 #include "adapter.h"
 #include "err.h"
+#include "hex.h"
 #include "linkfmt.h"
 #include "log.h"
 #include "repl.h"
@@ -483,49 +484,21 @@ void repl_reconnect(struct repl *r)
 
 /* ---- sending ----------------------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* :hex lines: pairs of hex digits, blanks between them allowed. */
-static int decode_hex(const char *s, size_t n, char **out, size_t *len)
-{
-	char *b = xmalloc(n / 2 + 1);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
-			continue;
-		int hi = hexval(s[i]), lo = i + 1 < n ? hexval(s[i + 1]) : -1;
-		if (hi < 0 || lo < 0) {
-			free(b);
-			return -1;
-		}
-		b[k++] = (char)(hi << 4 | lo);
-		i++;
-	}
-	*out = b;
-	*len = k;
-	return 0;
-}
-
 /* A message with body as its payload (as :text, :binary or :hex say) and the :set headers
  * (which send mode gives the handshake instead); NULL after saying why. */
 static struct oc_msg *body_msg(struct repl *r, const char *body, size_t n)
 {
 	struct oc_msg *m = oc_msg_new();
 	if (r->pay == PAY_HEX) {
-		char *bytes;
-		size_t len;
-		if (decode_hex(body, n, &bytes, &len)) {
+		char *bytes = xmalloc(n / 2 + 1);
+		ssize_t len = oc_hex_decode(body, n, (unsigned char *)bytes, n / 2 + 1);
+		if (len < 0) {
+			free(bytes);
 			repl_say(r, true, "not hex: '%.*s' (:text sends text)", (int)n, body);
 			oc_msg_unref(m);
 			return NULL;
 		}
-		oc_msg_take_payload(m, bytes, len);
+		oc_msg_take_payload(m, bytes, (size_t)len);
 	} else {
 		oc_msg_set_payload_copy(m, body, n);
 	}

@@ -19,6 +19,7 @@
 #include "data.h"
 #include "defer.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "msgq.h"
 #include "net.h"
@@ -166,16 +167,12 @@ static void add_options(struct ocoap *c, const struct oc_msg *m, coap_pdu_code_t
 	}
 }
 
-/* Hex digits (an optional 0x first) into bytes, at most max; how many. */
-static size_t hex_bytes(const char *x, uint8_t *out, size_t max)
+/* Hex digits, with or without 0x first, into bytes: how many, or -1 (not hex, too long). */
+static ssize_t hex_bytes(const char *x, uint8_t *out, size_t max)
 {
-	size_t n = 0;
-	unsigned byte;
 	if (!strncmp(x, "0x", 2))
 		x += 2;
-	for (; x[0] && x[1] && n < max && sscanf(x, "%2x", &byte) == 1; x += 2)
-		out[n++] = (uint8_t)byte;
-	return n;
+	return oc_hex_decode(x, strlen(x), out, max);
 }
 
 /* One option given as a header 'NAME: value': a registered option by name or number; text,
@@ -197,7 +194,12 @@ static int add_header_option(struct ocoap *c, coap_optlist_t **opts, const char 
 	uint8_t buf[512];
 	size_t len;
 	if (!strncmp(v, "0x", 2) || kind == 'o') {
-		len = hex_bytes(v, buf, sizeof(buf));
+		ssize_t x = hex_bytes(v, buf, sizeof(buf));
+		if (x < 0) {
+			oc_ep_seterr(c->ep, OC_EUSAGE, "option '%.*s': '%s' is not hex", (int)nl, h, v);
+			return OC_EUSAGE;
+		}
+		len = (size_t)x;
 	} else if (kind == 'u') {
 		len = coap_encode_var_safe(buf, sizeof(buf), (unsigned)strtoul(v, NULL, 10));
 	} else {
@@ -227,7 +229,7 @@ static void new_token(struct ocoap *c)
 	const char *t = oc_ep_opt(c->ep, "token");
 	c->token_len = 0;
 	if (t) {
-		c->token_len = hex_bytes(t, c->token, sizeof(c->token));
+		c->token_len = (size_t)hex_bytes(t, c->token, sizeof(c->token)); /* checked */
 		return;
 	}
 	unsigned long n = ++c->next_token;
@@ -713,7 +715,8 @@ static int ocoap_check(struct oc_ep *ep)
 		return OC_EUSAGE;
 	}
 	const char *t = oc_ep_opt(ep, "token");
-	if (t && (strlen(t) % 2 || strlen(t) > 16 || strspn(t, "0123456789abcdefABCDEF") != strlen(t))) {
+	uint8_t tok[8];
+	if (t && hex_bytes(t, tok, sizeof(tok)) < 0) {
 		oc_ep_seterr(ep, OC_EUSAGE, "invalid --token '%s': expected up to 8 bytes in hex", t);
 		return OC_EUSAGE;
 	}

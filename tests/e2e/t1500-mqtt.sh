@@ -518,40 +518,29 @@ t_errors() {
 	assert_one_line_error lost.err
 }
 
-# fake_brokers: raw TCP peers that answer garbage or a refusing CONNACK.
+# refused_by BYTES CODE CMD ARGS...: a raw TCP "broker" that answers BYTES (\x escapes) to
+# whatever comes; `omnicat CMD mqtt://127.0.0.1:PORT/t ARGS` against it exits CODE with one
+# line on stderr.
+refused_by() {
+	local bytes=$1 code=$2 cmd=$3 p
+	shift 3
+	p=$(free_port)
+	printf '%b' "$bytes" >"answer.$p"
+	answering "$p" "answer.$p"
+	expect_code "$code" oc "$cmd" "mqtt://127.0.0.1:$p/t" "$@"
+	assert_one_line_error err
+}
+
+# fake_brokers: garbage instead of a CONNACK (9), and CONNACK refusals: MQTT 5 reason codes
+# 0x87/0x86 (8) and 0x85 (10), 3.1.1 return codes 5 (8) and 2 (10).
 fake_brokers() {
-	local p
-	# garbage instead of a CONNACK
-	printf 'HELLO THERE\r\n\r\n' >garbage
-	p=$(free_port)
-	answering "$p" garbage
-	expect_code 9 oc pub "mqtt://127.0.0.1:$p/t" -d x
-	assert_one_line_error err
-	expect_code 9 oc sub "mqtt://127.0.0.1:$p/t"
-	# CONNACK refusals: MQTT 5 reason codes and 3.1.1 return codes
-	printf '\x20\x03\x00\x87\x00' >c87
-	p=$(free_port)
-	answering "$p" c87
-	expect_code 8 oc pub "mqtt://127.0.0.1:$p/t" -d x
-	assert_one_line_error err
-	printf '\x20\x03\x00\x86\x00' >c86
-	p=$(free_port)
-	answering "$p" c86
-	expect_code 8 oc sub "mqtt://127.0.0.1:$p/t"
-	printf '\x20\x03\x00\x85\x00' >c85
-	p=$(free_port)
-	answering "$p" c85
-	expect_code 10 oc pub "mqtt://127.0.0.1:$p/t" -d x
-	assert_one_line_error err
-	printf '\x20\x02\x00\x05' >r5
-	p=$(free_port)
-	answering "$p" r5
-	expect_code 8 oc pub "mqtt://127.0.0.1:$p/t" --mqtt-version 3.1.1 -d x
-	printf '\x20\x02\x00\x02' >r2
-	p=$(free_port)
-	answering "$p" r2
-	expect_code 10 oc pub "mqtt://127.0.0.1:$p/t" --mqtt-version 3.1.1 -d x
-	assert_one_line_error err
+	refused_by 'HELLO THERE\r\n\r\n' 9 pub -d x
+	refused_by 'HELLO THERE\r\n\r\n' 9 sub
+	refused_by '\x20\x03\x00\x87\x00' 8 pub -d x
+	refused_by '\x20\x03\x00\x86\x00' 8 sub
+	refused_by '\x20\x03\x00\x85\x00' 10 pub -d x
+	refused_by '\x20\x02\x00\x05' 8 pub --mqtt-version 3.1.1 -d x
+	refused_by '\x20\x02\x00\x02' 10 pub --mqtt-version 3.1.1 -d x
 }
 run_test "errors: refused 6, bad URL and options 2, garbage 9, CONNACK refusals 8/10, -m 11, lost 13" t_errors
 
